@@ -1,0 +1,45 @@
+"""The one command path every service uses: load → fold → decide → append (+ outbox)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import asyncpg
+
+from .decider import Decider
+from .envelope import Envelope
+from .eventstore import ConcurrencyConflict, EventStore, Metadata
+
+C = TypeVar("C")
+S = TypeVar("S")
+
+
+async def execute(
+    store: EventStore,
+    decider: Decider[C, S, Any],
+    stream_id: str,
+    command: C,
+    metadata: Metadata,
+    conn: asyncpg.Connection | None = None,
+    attempts: int = 3,
+) -> list[Envelope]:
+    """Decide ``command`` against the stream's current state and append the result.
+
+    A concurrent writer makes the append conflict; the command is then decided
+    again against the new state (it may now be refused), up to ``attempts`` times.
+    ``Refused`` from the decider propagates and nothing is stored.
+    """
+    for attempt in range(1, attempts + 1):
+        version, history = await store.load(stream_id, conn)
+        events = decider.decide(command, decider.fold(history))
+        try:
+            return await store.append(stream_id, version, events, metadata, conn)
+        except ConcurrencyConflict:
+            if attempt == attempts or conn is not None:
+                raise  # inside a caller's transaction the whole unit must be retried by the caller
+    raise AssertionError("unreachable")
+
+
+async def load_state(store: EventStore, decider: Decider[Any, S, Any], stream_id: str) -> tuple[int, S]:
+    version, history = await store.load(stream_id)
+    return version, decider.fold(history)

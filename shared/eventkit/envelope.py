@@ -1,0 +1,114 @@
+"""CloudEvents 1.0 envelope in Kafka *binary* mode.
+
+Attributes travel as ``ce_*`` headers and the event's data is the JSON value, so
+any CloudEvents-aware consumer (and a human with kcat) can read our topics.
+The Kafka key is the stream id: all events of one case land in one partition
+and stay in order.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+# CloudEvents attributes we put in headers, with the header name they use.
+_REQUIRED = ("id", "source", "type", "specversion")
+_HEADER_PREFIX = "ce_"
+
+
+class InvalidEnvelope(ValueError):
+    """A Kafka record that is not a CloudEvent we can read; the message is the reason."""
+
+
+class Envelope(BaseModel):
+    """One event as it travels between services."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    schemaversion: int
+    data: dict[str, Any]
+    sequence: int | None = None
+    correlationid: str | None = None
+    causationid: str | None = None
+
+    @property
+    def dataschema(self) -> str:
+        return f"urn:vantrum:event:{self.type}:v{self.schemaversion}"
+
+
+class KafkaRecord(BaseModel):
+    """What goes on the wire: key, value and headers, ready for a producer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def to_record(envelope: Envelope, topic: str) -> KafkaRecord:
+    attributes: dict[str, str] = {
+        "specversion": SPEC_VERSION,
+        "id": str(envelope.id),
+        "source": envelope.source,
+        "type": envelope.type,
+        "subject": envelope.subject,
+        "time": envelope.time.isoformat(),
+        "dataschema": envelope.dataschema,
+        "schemaversion": str(envelope.schemaversion),
+    }
+    optional = {
+        "sequence": envelope.sequence,
+        "correlationid": envelope.correlationid,
+        "causationid": envelope.causationid,
+    }
+    attributes |= {name: str(value) for name, value in optional.items() if value is not None}
+    headers = [(_HEADER_PREFIX + name, value.encode()) for name, value in attributes.items()]
+    headers.append(("content-type", CONTENT_TYPE.encode()))
+    return KafkaRecord(
+        topic=topic,
+        key=envelope.subject.encode(),
+        value=json.dumps(envelope.data, separators=(",", ":"), default=str).encode(),
+        headers=headers,
+    )
+
+
+def from_record(value: bytes | None, headers: list[tuple[str, bytes]] | tuple) -> Envelope:
+    """Read a Kafka record back into an envelope, or say precisely why it cannot be read."""
+    attributes = {
+        name[len(_HEADER_PREFIX) :]: raw.decode("utf-8", errors="replace")
+        for name, raw in headers
+        if name.startswith(_HEADER_PREFIX)
+    }
+    missing = [name for name in _REQUIRED if name not in attributes]
+    if missing:
+        raise InvalidEnvelope(f"missing CloudEvents header(s): {', '.join('ce_' + m for m in missing)}")
+    if attributes["specversion"] != SPEC_VERSION:
+        raise InvalidEnvelope(f"unsupported ce_specversion {attributes['specversion']!r}")
+    try:
+        data = json.loads(value or b"")
+    except ValueError as error:
+        raise InvalidEnvelope(f"value is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise InvalidEnvelope("value must be a JSON object")
+    attributes.setdefault("schemaversion", "1")
+    attributes.pop("specversion")
+    attributes.pop("dataschema", None)
+    try:
+        return Envelope(data=data, **attributes)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InvalidEnvelope(f"bad header ce_{first['loc'][0]}: {first['msg']}") from None

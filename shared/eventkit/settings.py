@@ -1,0 +1,38 @@
+"""Settings from the environment (prefix ``VANTRUM_``, nested with ``__``).
+
+``deploy/local/platform.py env`` prints the values for the local servers; users
+with their own Kafka or PostgreSQL set the same variables to point at them.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str = "127.0.0.1:19092"
+    topic_prefix: str = ""
+    """Prepended to every topic name; tests use it to get a namespace of their own."""
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
+
+
+class PostgresSettings(BaseModel):
+    dsn: str = "postgresql://postgres@127.0.0.1:15432/vantrum"
+    min_connections: int = 1
+    max_connections: int = 10
+
+
+class Settings(BaseSettings):
+    """Shared by every service; a service subclasses it to add its own fields."""
+
+    model_config = SettingsConfigDict(env_prefix="VANTRUM_", env_nested_delimiter="__", extra="ignore")
+
+    kafka: KafkaSettings = KafkaSettings()
+    postgres: PostgresSettings = PostgresSettings()
+    pseudonym_key: SecretStr = SecretStr("dev-only-pseudonym-key-change-me")
+    """Key of the HMAC that turns a personnummer into a person reference. Set it in production."""
+    log_json: bool = False
+    log_level: str = "INFO"

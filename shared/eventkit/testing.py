@@ -1,0 +1,39 @@
+"""Helpers for tests that run against the real Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+
+from .settings import KafkaSettings
+
+
+def namespace() -> str:
+    """A fresh name for a test's schemas and topics, so tests never see each other's data."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+async def read_topic(kafka: KafkaSettings, topic: str, expected: int, timeout: float = 30.0) -> list[ConsumerRecord]:
+    """Every record of ``topic`` from the beginning, waiting until at least ``expected`` arrived."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(records) < expected:
+                for batch in (await consumer.getmany(timeout_ms=200)).values():
+                    records.extend(batch)
+        # Drain what is already there beyond the expected count, so a test can see extras.
+        for batch in (await consumer.getmany(timeout_ms=500)).values():
+            records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records

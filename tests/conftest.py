@@ -1,0 +1,41 @@
+"""Fixtures for tests against the real servers started by ``deploy/local/platform.py up``."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import pytest_asyncio
+
+from eventkit.db import create_pool
+from eventkit.kafka import start_producer
+from eventkit.settings import Settings
+from eventkit.testing import namespace
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"platform: {os.environ.get('VANTRUM_PLATFORM_VERSIONS', 'unknown (run through make test)')}"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pool(settings: Settings):
+    pool = await create_pool(settings.postgres.model_copy(update={"max_connections": 30}))
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def producer(settings: Settings):
+    producer = await start_producer(settings.kafka)
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+def ns() -> str:
+    return namespace()

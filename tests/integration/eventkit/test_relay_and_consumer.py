@@ -1,0 +1,134 @@
+import asyncio
+import json
+
+import pytest
+
+from eventkit.consumer import DLQ_REASON, EventConsumer
+from eventkit.envelope import Envelope, to_record
+from eventkit.kafka import ensure_topics
+from eventkit.outbox import OutboxRelay
+from eventkit.testing import read_topic
+
+from .sample import Marked, TallyView, now, store
+
+pytestmark = pytest.mark.integration
+
+
+class RelayKilledAfterPublishing(OutboxRelay):
+    """Dies in the worst place: Kafka has the records, the rows are not yet marked sent."""
+
+    async def _before_mark(self, rows):
+        raise SystemExit("killed between publishing and marking")
+
+
+async def make_consumer(pool, producer, settings, view: TallyView, ns: str) -> EventConsumer:
+    consumer = EventConsumer(view, pool, producer, settings.kafka, dead_letter_topic=f"{ns}.dead-letter.v1", retry_pause=0.1)
+    await consumer.start()
+    return consumer
+
+
+async def test_relay_killed_before_marking_publishes_twice_and_the_view_counts_once(pool, producer, settings, ns):
+    events = store(pool, ns)
+    await events.create_schema()
+    await ensure_topics(settings.kafka, [events.topic, f"{ns}.dead-letter.v1"])
+    await events.append("tally-1", 0, [Marked(amount=5), Marked(amount=7)], now())
+
+    with pytest.raises(SystemExit):
+        await RelayKilledAfterPublishing(pool, events.schema, producer).publish_batch()
+    assert await OutboxRelay(pool, events.schema, producer).publish_batch() == 2
+    assert await OutboxRelay(pool, events.schema, producer).publish_batch() == 0, "all marked sent now"
+
+    on_kafka = await read_topic(settings.kafka, events.topic, expected=4)
+    assert len(on_kafka) == 4, "each event reached Kafka twice"
+
+    view = TallyView(ns)
+    consumer = await make_consumer(pool, producer, settings, view, ns)
+    try:
+        await consumer.run_until_caught_up()
+    finally:
+        await consumer.stop()
+    assert await view.rows(pool) == [("tally-1", 2, 12)]
+
+
+async def test_two_relays_at_once_publish_each_row_once_and_in_order(pool, producer, settings, ns):
+    events = store(pool, ns)
+    await events.create_schema()
+    await ensure_topics(settings.kafka, [events.topic])
+    for version in range(50):
+        await events.append("tally-1", version, [Marked(amount=version)], now())
+
+    relays = [OutboxRelay(pool, events.schema, producer, batch_size=7) for _ in range(2)]
+
+    async def drain(relay: OutboxRelay) -> None:
+        while (await relay.measure_backlog())[0]:
+            await relay.publish_batch()
+
+    await asyncio.gather(*(drain(r) for r in relays))
+    on_kafka = await read_topic(settings.kafka, events.topic, expected=50)
+    amounts = [json.loads(r.value)["amount"] for r in on_kafka]
+    assert amounts == list(range(50))
+
+
+async def test_poison_records_go_to_the_dead_letter_topic_and_the_partition_moves_on(pool, producer, settings, ns):
+    events = store(pool, ns)
+    topic, dead_letters = events.topic, f"{ns}.dead-letter.v1"
+    await ensure_topics(settings.kafka, [topic, dead_letters])
+
+    def record(amount) -> Envelope:
+        return Envelope(id=__import__("uuid").uuid4(), source="tests", type="Marked", subject="tally-1",
+                        time=now().time, schemaversion=1, data={"amount": amount})
+
+    # Same key → same partition: the good record sits right behind the bad ones.
+    await producer.send_and_wait(topic, key=b"tally-1", value=b"not json at all", headers=[])
+    bad_data = to_record(record("many"), topic)
+    await producer.send_and_wait(topic, key=bad_data.key, value=bad_data.value, headers=bad_data.headers)
+    refused = to_record(record(-3), topic)
+    await producer.send_and_wait(topic, key=refused.key, value=refused.value, headers=refused.headers)
+    good = to_record(record(4), topic)
+    await producer.send_and_wait(topic, key=good.key, value=good.value, headers=good.headers)
+
+    view = TallyView(ns)
+    consumer = await make_consumer(pool, producer, settings, view, ns)
+    try:
+        await consumer.run_until_caught_up()
+    finally:
+        await consumer.stop()
+
+    assert await view.rows(pool) == [("tally-1", 1, 4)]
+    parked = await read_topic(settings.kafka, dead_letters, expected=3)
+    reasons = [dict(r.headers)[DLQ_REASON].decode() for r in parked]
+    assert reasons == [
+        "missing CloudEvents header(s): ce_id, ce_source, ce_type, ce_specversion",
+        "Marked.amount: Input should be a valid integer, unable to parse string as an integer",
+        "ValueError: a tally cannot go down",
+    ]
+    assert parked[0].value == b"not json at all", "the original record is kept for a later replay"
+
+
+async def test_rebuilding_a_view_from_scratch_equals_the_incremental_view(pool, producer, settings, ns):
+    events = store(pool, ns)
+    await events.create_schema()
+    await ensure_topics(settings.kafka, [events.topic, f"{ns}.dead-letter.v1"])
+    relay = OutboxRelay(pool, events.schema, producer)
+    incremental = TallyView(ns, generation=1)
+    consumer = await make_consumer(pool, producer, settings, incremental, ns)
+    try:
+        for round_ in range(5):  # the view follows while events keep arriving
+            for n in range(20):
+                version, _ = await events.load(f"tally-{n}")
+                await events.append(f"tally-{n}", version, [Marked(amount=round_ * n)], now())
+            await relay.publish_batch()
+            await consumer.run_until_caught_up()
+    finally:
+        await consumer.stop()
+
+    rebuilt = TallyView(ns, generation=2)
+    fresh = await make_consumer(pool, producer, settings, rebuilt, ns)
+    try:
+        await fresh.run_until_caught_up()
+    finally:
+        await fresh.stop()
+
+    expected = [(f"tally-{n}", 5, sum(r * n for r in range(5))) for n in range(20)]
+    assert await incremental.rows(pool) == sorted(expected)
+    assert await rebuilt.rows(pool) == await incremental.rows(pool)
