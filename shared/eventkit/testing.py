@@ -37,3 +37,11 @@ async def read_topic(kafka: KafkaSettings, topic: str, expected: int, timeout: f
     finally:
         await consumer.stop()
     return records
+
+
+async def eventually(check, timeout: float = 20.0, interval: float = 0.1):
+    """Await ``check()`` until it returns something truthy (and return that), or fail after ``timeout``."""
+    async with asyncio.timeout(timeout):
+        while not (result := await check()):
+            await asyncio.sleep(interval)
+    return result

@@ -1,0 +1,45 @@
+"""Shared words of the domain. Identifiers are English; the UI translates them (see insight/i18n)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+
+class Area(StrEnum):
+    ADDICTION = "addiction"  # missbruk
+    SOCIAL_PSYCHIATRY = "social_psychiatry"  # socialpsykiatri
+    HOMELESSNESS = "homelessness"  # hemlöshet
+    INCOME_SUPPORT = "income_support"  # försörjning
+    OTHER = "other"
+
+
+class Channel(StrEnum):
+    """How the first contact happened."""
+
+    PHONE = "phone"
+    VISIT = "visit"  # at reception
+    DIGITAL = "digital"
+    PARTNER_DROP_IN = "partner_drop_in"  # a partner's fixed reception hours, e.g. Ria Thursdays 10–12
+    OUTREACH = "outreach"  # uppsökande
+
+
+class Gender(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
+"""A short code such as an administration (``social-services``, ``amf``) or a partner (``ria``)."""
+
+StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{2,40}$")]
+"""A staff member's user id; never a name."""
+
+PersonRef = Annotated[str, StringConstraints(pattern=r"^p-[0-9a-f]{32}$")]
+"""Keyed HMAC of a personnummer or outreach alias (eventkit.pseudonym)."""
+
+FreeText = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
