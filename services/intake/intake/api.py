@@ -1,0 +1,151 @@
+"""Reception's HTTP API: requests become commands. The clock and new ids live here, and nowhere else.
+
+A personnummer arrives in a request, is normalised and turned into its keyed
+pseudonym at once, and goes no further: not into commands, events, logs or responses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
+
+from contracts.intake import ClosedWithoutCaseReason, IncomeSupportStatus
+from contracts.vocabulary import Area, Channel, Code, Gender
+from eventkit.application import execute, load_state
+from eventkit.eventstore import Metadata
+from eventkit.pseudonym import normalise_personnummer, person_ref
+
+from . import commands
+from .domain import Contact, decider, existing
+
+CONTACT_ID = r"^contact-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class Refusal(BaseModel):
+    rule: str = Field(description="Stable name of the broken rule, for clients to match on")
+    detail: str
+
+
+router = APIRouter(prefix="/contacts", tags=["contacts"], responses={404: {"model": Refusal}, 409: {"model": Refusal}})
+ContactId = Annotated[str, Path(pattern=CONTACT_ID)]
+Personnummer = Annotated[
+    SecretStr,
+    AfterValidator(lambda raw: SecretStr(normalise_personnummer(raw.get_secret_value()))),
+    Field(description="YYYYMMDD-NNNN or YYMMDD-NNNN; only its keyed pseudonym is kept", examples=["19811218-9876"]),
+]
+When = Field(None, description="When it happened; defaults to now")
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenContactRequest(Body):
+    contact_id: str | None = Field(None, pattern=CONTACT_ID, description="Choose the id to make a retry safe; defaults to a new one")
+    personnummer: Personnummer
+    channel: Channel
+    area: Area
+    administration: Code = Field(description="The administration whose reception takes the contact")
+    gender: Gender
+    partner: Code | None = Field(None, description="For partner_drop_in: the partner whose drop-in hours it is, e.g. 'ria'")
+    contacted_at: AwareDatetime | None = When
+
+
+class IncomeSupportRequest(Body):
+    status: IncomeSupportStatus = Field(description="Answer to «Har du ordnat försörjningsstöd?»")
+    asked_at: AwareDatetime | None = When
+
+
+class PartnerCallbackRequest(Body):
+    partner: Code | None = Field(None, description="The partner who would call; defaults to the drop-in partner")
+    consented: bool = Field(description="The person's own answer; false after true withdraws the consent")
+    answered_at: AwareDatetime | None = When
+
+
+class AffiliationRequest(Body):
+    administration: Code
+    district: Code
+    determined_at: AwareDatetime | None = When
+
+
+class ReferralRequest(Body):
+    referred_at: AwareDatetime | None = When
+
+
+class ClosureRequest(Body):
+    reason: ClosedWithoutCaseReason
+    closed_at: AwareDatetime | None = When
+
+
+async def _run(request: Request, contact_id: str, command: commands.ContactCommand) -> Contact:
+    store = request.app.state.store
+    metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get("x-correlation-id"))
+    await execute(store, decider, contact_id, command, metadata)
+    return existing((await load_state(store, decider, contact_id))[1])
+
+
+@router.post("", status_code=201, summary="Open a contact (first contact with reception)")
+async def open_contact(body: OpenContactRequest, request: Request) -> Contact:
+    now, contact_id = datetime.now(UTC), body.contact_id or f"contact-{uuid4()}"
+    ref = person_ref(request.app.state.pseudonym_key, body.personnummer.get_secret_value())
+    command = commands.OpenContact(
+        contact_id=contact_id, person_ref=ref, channel=body.channel, area=body.area, administration=body.administration,
+        gender=body.gender, partner=body.partner, contacted_at=body.contacted_at or now, recorded_at=now,
+    )
+    return await _run(request, contact_id, command)
+
+
+@router.post("/{contact_id}/income-support", summary="Record the answer to «Har du ordnat försörjningsstöd?»")
+async def ask_income_support(contact_id: ContactId, body: IncomeSupportRequest, request: Request) -> Contact:
+    now = datetime.now(UTC)
+    command = commands.AskIncomeSupport(status=body.status, asked_at=body.asked_at or now, recorded_at=now)
+    return await _run(request, contact_id, command)
+
+
+@router.post("/{contact_id}/partner-callback", summary="Record the person's own yes or no to a call-back from a partner")
+async def answer_partner_callback(contact_id: ContactId, body: PartnerCallbackRequest, request: Request) -> Contact:
+    now = datetime.now(UTC)
+    command = commands.AnswerPartnerCallback(partner=body.partner, consented=body.consented,
+                                             answered_at=body.answered_at or now, recorded_at=now)
+    return await _run(request, contact_id, command)
+
+
+@router.post("/{contact_id}/affiliation", summary="Determine which administration and district is responsible")
+async def determine_affiliation(contact_id: ContactId, body: AffiliationRequest, request: Request) -> Contact:
+    now = datetime.now(UTC)
+    command = commands.DetermineAffiliation(administration=body.administration, district=body.district,
+                                            determined_at=body.determined_at or now, recorded_at=now)
+    return await _run(request, contact_id, command)
+
+
+@router.post("/{contact_id}/referral", summary="Refer the contact to casework")
+async def refer_to_casework(contact_id: ContactId, body: ReferralRequest, request: Request) -> Contact:
+    now = datetime.now(UTC)
+    return await _run(request, contact_id, commands.ReferToCasework(referred_at=body.referred_at or now, recorded_at=now))
+
+
+@router.post("/{contact_id}/closure", summary="Close the contact without a case")
+async def close_without_case(contact_id: ContactId, body: ClosureRequest, request: Request) -> Contact:
+    now = datetime.now(UTC)
+    command = commands.CloseWithoutCase(reason=body.reason, closed_at=body.closed_at or now, recorded_at=now)
+    return await _run(request, contact_id, command)
+
+
+@router.get("/{contact_id}", summary="The contact as it stands")
+async def get_contact(contact_id: ContactId, request: Request) -> Contact:
+    return existing((await load_state(request.app.state.store, decider, contact_id))[1])
+
+
+def redact_validation_errors(app: FastAPI) -> None:
+    """FastAPI's own 422 echoes the input, and for a missing field that is the whole body, personnummer included."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)

@@ -1,0 +1,46 @@
+"""Wiring only: settings, the contact event store, the runtime and the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI
+
+from contracts import intake, topics
+from eventkit import http
+from eventkit.eventstore import EventStore
+from eventkit.runtime import Runtime
+
+from . import api
+from .settings import IntakeSettings
+
+SOURCE = "vantrum/intake"
+
+
+def contact_store(pool: asyncpg.Pool, settings: IntakeSettings) -> EventStore:
+    return EventStore(pool, schema=settings.db_schema, registry=intake.registry, source=SOURCE,
+                      topic=settings.kafka.topic(topics.INTAKE_CONTACTS))
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with Runtime(settings, make_stores=lambda pool: [contact_store(pool, settings)]) as runtime:
+            app.state.store = runtime.stores[0]
+            yield
+
+    app = FastAPI(
+        title="Väntrum intake",
+        summary="Reception (mottagning): first contacts, the first-contact questions, affiliation, referral to casework.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
+    app.include_router(api.router)
+    http.install(app)
+    api.redact_validation_errors(app)
+    return app
