@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what Väntrum needs and starts its servers. Safe to re-run: each step skips itself when done.
+#   - Python 3.11 virtualenv in .venv with the locked dependencies (uv.lock)
+#   - Apache Kafka (jars from Maven Central) and PostgreSQL 15, started by deploy/local/platform.py
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+if ! command -v "$PYTHON" >/dev/null; then
+    echo "setup: $PYTHON not found; install Python 3.11 or set PYTHON=/path/to/python3.11" >&2
+    exit 1
+fi
+
+if [ ! -x .tools/bin/uv ]; then
+    echo "setup: installing uv (the lock-file installer) into .tools/"
+    "$PYTHON" -m venv .tools
+    .tools/bin/pip install --quiet uv==0.13.8
+fi
+echo "setup: Python dependencies (uv sync --locked)"
+UV_PROJECT_ENVIRONMENT=.venv .tools/bin/uv sync --locked --quiet --python "$PYTHON"
+
+"$PYTHON" deploy/local/platform.py up

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against real Kafka and PostgreSQL (installs and starts them first).
+# Extra arguments go to pytest, e.g. scripts/test.sh tests/unit -x
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+# The dashboard test drives Debian's Chromium headless.
+if ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "test: installing Debian's chromium for the dashboard test"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+            || { echo "test: could not install chromium with apt-get" >&2; exit 1; }
+    else
+        echo "test: chromium is missing; install it with: sudo apt-get install chromium" >&2
+        exit 1
+    fi
+fi
+
+eval "$(python3.11 deploy/local/platform.py env)"
+echo "test: against ${VANTRUM_PLATFORM_VERSIONS}"
+exec .venv/bin/pytest "$@"
