@@ -115,17 +115,21 @@ class EventConsumer:
         return handled
 
     async def _process_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> int:
+        """One database transaction per fetched batch: a commit (an fsync) per event would cap us at a few hundred a second."""
         assert self._consumer is not None
-        for done, record in enumerate(records):
-            try:
-                await self.process(record)
-            except TRANSIENT as error:
-                log.warning("consumer retrying", consumer=self.handler.name, error=repr(error), offset=record.offset)
-                self._consumer.seek(partition, record.offset)
-                await self._commit(partition, record.offset)
-                await asyncio.sleep(self.retry_pause)
-                return done
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute(f"SET LOCAL search_path TO {self.handler.schema}")
+                for record in records:
+                    await self.process(conn, record)
+        except TRANSIENT as error:
+            # Nothing of the batch was kept: read it again after a pause (the inbox makes that safe).
+            log.warning("consumer retrying", consumer=self.handler.name, error=repr(error), offset=records[0].offset)
+            self._consumer.seek(partition, records[0].offset)
+            await asyncio.sleep(self.retry_pause)
+            return 0
         await self._commit(partition, records[-1].offset + 1)
+        EVENTS_CONSUMED.labels(self.handler.name).inc(len(records))
         return len(records)
 
     async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
@@ -133,8 +137,8 @@ class EventConsumer:
         self._next_offsets[partition] = next_offset
         await self._consumer.commit({partition: next_offset})
 
-    async def process(self, record: ConsumerRecord) -> None:
-        """Apply one record, or dead-letter it; raises only TRANSIENT errors."""
+    async def process(self, conn: asyncpg.Connection, record: ConsumerRecord) -> None:
+        """Apply one record inside the batch's transaction, or dead-letter it; raises only TRANSIENT errors."""
         try:
             envelope = from_record(record.value, record.headers)
         except InvalidEnvelope as error:
@@ -144,21 +148,16 @@ class EventConsumer:
         try:
             event = self.handler.registry.decode(envelope.type, envelope.schemaversion, envelope.data)
         except (UnknownEvent, InvalidEventData) as error:
-            return await self.dead_letter(record, str(error), envelope)
+            return await self.dead_letter(record, str(error))
+        first_time = await conn.fetchval(
+            """INSERT INTO inbox (event_id, topic, partition, kafka_offset) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (event_id) DO NOTHING RETURNING true""",
+            envelope.id, record.topic, record.partition, record.offset,
+        )
+        if not first_time:
+            DUPLICATES_SKIPPED.labels(self.handler.name).inc()
+            return
         with bound_contextvars(correlation_id=envelope.correlationid, event_id=str(envelope.id)):
-            await self._apply(record, envelope, event)
-
-    async def _apply(self, record: ConsumerRecord, envelope: Envelope, event: Event) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(f"SET LOCAL search_path TO {self.handler.schema}")
-            first_time = await conn.fetchval(
-                """INSERT INTO inbox (event_id, topic, partition, kafka_offset) VALUES ($1, $2, $3, $4)
-                   ON CONFLICT (event_id) DO NOTHING RETURNING true""",
-                envelope.id, record.topic, record.partition, record.offset,
-            )
-            if not first_time:
-                DUPLICATES_SKIPPED.labels(self.handler.name).inc()
-                return
             try:
                 async with conn.transaction():  # savepoint: a failed apply leaves no half-written view
                     await self.handler.handle(conn, envelope, event)
@@ -167,11 +166,9 @@ class EventConsumer:
             except Exception as error:  # noqa: BLE001 - any handler failure is this event's problem, not the partition's
                 reason = f"{type(error).__name__}: {error}"
                 await conn.execute("UPDATE inbox SET dead_letter_reason = $2 WHERE event_id = $1", envelope.id, reason)
-                await self.dead_letter(record, reason, envelope)
-                return
-        EVENTS_CONSUMED.labels(self.handler.name).inc()
+                await self.dead_letter(record, reason)
 
-    async def dead_letter(self, record: ConsumerRecord, reason: str, envelope: Envelope | None = None) -> None:
+    async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         log.warning("dead-lettered", consumer=self.handler.name, topic=record.topic, offset=record.offset, reason=reason)
         headers = list(record.headers) + [
             (DLQ_REASON, reason.encode()),
