@@ -7,7 +7,7 @@ import os
 import pytest
 import pytest_asyncio
 
-from eventkit.db import create_pool
+from eventkit.db import PlatformUnavailable, create_pool
 from eventkit.kafka import start_producer
 from eventkit.settings import Settings
 from eventkit.testing import namespace
@@ -24,14 +24,20 @@ def settings() -> Settings:
 
 @pytest_asyncio.fixture(scope="session")
 async def pool(settings: Settings):
-    pool = await create_pool(settings.postgres.model_copy(update={"max_connections": 30}))
+    try:
+        pool = await create_pool(settings.postgres.model_copy(update={"max_connections": 30}))
+    except PlatformUnavailable as error:
+        pytest.exit(str(error), returncode=1)  # one line, instead of the same trace for every test
     yield pool
     await pool.close()
 
 
 @pytest_asyncio.fixture(scope="session")
 async def producer(settings: Settings):
-    producer = await start_producer(settings.kafka)
+    try:
+        producer = await start_producer(settings.kafka)
+    except PlatformUnavailable as error:
+        pytest.exit(str(error), returncode=1)
     yield producer
     await producer.stop()
 
