@@ -49,7 +49,13 @@ class ChangeHandler(Command):
     changed_at: AwareDatetime
 
 
-class RecordStaffMet(Command):
+class Observed(Command):
+    """A command reporting something that happened in the world, dated by the person reporting it."""
+
+    recorded_at: AwareDatetime = Field(description="When the service received it: anything later is in the future")
+
+
+class RecordStaffMet(Observed):
     staff: StaffId
     role: Code
     met_at: AwareDatetime
@@ -60,13 +66,13 @@ class ScheduleMeeting(Command):
     staff: tuple[StaffId, ...] = Field(min_length=1)
 
 
-class HoldMeeting(Command):
+class HoldMeeting(Observed):
     held_at: AwareDatetime
     staff: tuple[StaffId, ...] = Field(min_length=1)
     support_person_present: bool = False
 
 
-class RecordContactAttempt(Command):
+class RecordContactAttempt(Observed):
     method: ContactMethod
     outcome: ContactOutcome
     by: StaffId

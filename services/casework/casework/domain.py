@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from contracts.casework import (
@@ -20,10 +20,13 @@ from eventkit.decider import Decider, Refused
 from eventkit.events import Event
 
 from .commands import (
-    AssignHandler, ChangeHandler, ChangeStage, CloseCase, Command, DeclineSip, EstablishSip, HoldMeeting, OfferSip,
-    OpenCase, RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
+    AssignHandler, ChangeHandler, ChangeStage, CloseCase, Command, DeclineSip, EstablishSip, HoldMeeting, Observed,
+    OfferSip, OpenCase, RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
 )
 from .state import STAGE_ORDER, Sip, State, evolve
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""A client's clock may run a little ahead of ours; only times further ahead count as 'in the future'."""
 
 
 @dataclass(frozen=True)
@@ -53,18 +56,20 @@ def decide(command: Command, state: State, policy: Policy = Policy()) -> Sequenc
         case ChangeHandler():
             return _change_handler(command, state)
         case RecordStaffMet():
+            _require_dated_within_case(state, command, command.met_at, "A meeting with staff")
             return [StaffMet(case_id=command.case_id, staff=command.staff, role=command.role, met_at=command.met_at)]
         case ScheduleMeeting():
-            _require_after_first_contact(state, command.scheduled_for, "scheduled for")
+            _require_after_first_contact(state, command.scheduled_for, "A meeting")
             _require_distinct_staff(command.staff)
             return [MeetingScheduled(case_id=command.case_id, scheduled_for=command.scheduled_for, staff=list(command.staff))]
         case HoldMeeting():
-            _require_after_first_contact(state, command.held_at, "held")
+            _require_dated_within_case(state, command, command.held_at, "A meeting")
             _require_distinct_staff(command.staff)
             return [MeetingHeld(case_id=command.case_id, held_at=command.held_at, staff=list(command.staff),
                                 with_responsible_handler=state.handler in command.staff,
                                 support_person_present=command.support_person_present)]
         case RecordContactAttempt():
+            _require_dated_within_case(state, command, command.attempted_at, "A contact attempt")
             return [ContactAttempted(case_id=command.case_id, method=command.method, outcome=command.outcome,
                                      by=command.by, attempted_at=command.attempted_at)]
         case OfferSip() | DeclineSip() | EstablishSip():
@@ -104,6 +109,8 @@ def _reopen(command: ReopenCase, state: State) -> Sequence[Event]:
         raise Refused("case-not-closed", "Only a closed case can be reopened; this case is still open")
     if state.opened is not None:
         raise Refused("case-already-reopened", f"The case has already been reopened as {state.opened.case_id}")
+    if command.first_contact_at > command.reopened_at + CLOCK_SKEW:
+        raise Refused("in-the-future", "The new first contact cannot be dated in the future", 422)
     return [CaseOpened(case_id=command.case_id, person_ref=previous.person_ref, origin_id=command.origin_id,
                        channel=command.channel, area=command.area, administration=command.administration,
                        gender=previous.gender, first_contact_at=command.first_contact_at,
@@ -132,9 +139,14 @@ def _change_handler(command: ChangeHandler, state: State) -> Sequence[Event]:
 def _require_after_first_contact(state: State, when: datetime, what: str) -> None:
     assert state.opened is not None
     if when < state.opened.first_contact_at:
-        raise Refused("meeting-before-first-contact",
-                      f"A meeting cannot be {what} before the case's first contact "
-                      f"({state.opened.first_contact_at.isoformat()})", 422)
+        raise Refused("before-first-contact", f"{what} cannot be dated before the case's first contact "
+                                              f"({state.opened.first_contact_at.isoformat()})", 422)
+
+
+def _require_dated_within_case(state: State, command: Observed, when: datetime, what: str) -> None:
+    _require_after_first_contact(state, when, what)
+    if when > command.recorded_at + CLOCK_SKEW:
+        raise Refused("in-the-future", f"{what} cannot be dated in the future", 422)
 
 
 def _require_distinct_staff(staff: tuple[str, ...]) -> None:

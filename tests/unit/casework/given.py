@@ -17,6 +17,8 @@ T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 ORIGIN = "contact-0b6a8f0e-5d1c-4f4e-9a55-6f0d5c1b2a10"
 CASE = case_id_for_origin(ORIGIN)
 PERSON = "p-" + "a" * 32
+NOW = T0 + timedelta(days=400)
+"""When the service receives the commands of these tests: after everything they report."""
 
 
 def at(days: float = 0, hours: float = 0) -> datetime:

@@ -15,7 +15,7 @@ from contracts.casework import (
 )
 from contracts.vocabulary import Channel
 
-from .given import CASE, ORIGIN, PERSON, T0, at, opened, refused, when
+from .given import CASE, NOW, ORIGIN, PERSON, T0, at, opened, refused, when
 
 ADDICTION_HANDLER = "anna.h"
 MENTAL_HEALTH_HANDLER = "bo.k"
@@ -132,7 +132,7 @@ def test_handler_changes_are_counted():
 # --- staff met and meetings ----------------------------------------------------------------------
 
 def test_every_staff_member_met_is_recorded_and_counted_once_each():
-    command = RecordStaffMet(case_id=CASE, staff="rec.1", role="reception", met_at=at(0))
+    command = RecordStaffMet(case_id=CASE, recorded_at=NOW, staff="rec.1", role="reception", met_at=at(0))
     [event] = when(command, opened())
     assert event == StaffMet(case_id=CASE, staff="rec.1", role="reception", met_at=at(0))
     assert decider.fold([opened(), event, event]).staff_met == {"rec.1"}
@@ -146,7 +146,7 @@ def test_a_first_meeting_is_scheduled_with_the_staff_who_will_be_there():
 
 
 def test_two_specialised_handlers_meet_the_client_together_with_a_support_person():
-    command = HoldMeeting(case_id=CASE, held_at=at(14), staff=(MENTAL_HEALTH_HANDLER, ADDICTION_HANDLER),
+    command = HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(14), staff=(MENTAL_HEALTH_HANDLER, ADDICTION_HANDLER),
                           support_person_present=True)
     assert when(command, opened(), assigned) == [
         MeetingHeld(case_id=CASE, held_at=at(14), staff=[MENTAL_HEALTH_HANDLER, ADDICTION_HANDLER],
@@ -155,7 +155,7 @@ def test_two_specialised_handlers_meet_the_client_together_with_a_support_person
 
 
 def test_a_meeting_without_the_responsible_handler_does_not_stop_the_wait_clock():
-    command = HoldMeeting(case_id=CASE, held_at=at(7), staff=("rec.1",))
+    command = HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(7), staff=("rec.1",))
     [event] = when(command, opened(), assigned)
     assert event.with_responsible_handler is False
 
@@ -163,31 +163,57 @@ def test_a_meeting_without_the_responsible_handler_does_not_stop_the_wait_clock(
 def test_after_a_handler_change_only_the_new_handler_stops_the_wait_clock():
     change = HandlerChanged(case_id=CASE, previous_handler=ADDICTION_HANDLER, handler=MENTAL_HEALTH_HANDLER,
                             specialism=Specialism.MENTAL_HEALTH, reason=HandlerChangeReason.SPECIALISM, changed_at=at(5))
-    with_old = HoldMeeting(case_id=CASE, held_at=at(7), staff=(ADDICTION_HANDLER,))
-    with_new = HoldMeeting(case_id=CASE, held_at=at(7), staff=(MENTAL_HEALTH_HANDLER,))
+    with_old = HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(7), staff=(ADDICTION_HANDLER,))
+    with_new = HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(7), staff=(MENTAL_HEALTH_HANDLER,))
     assert when(with_old, opened(), assigned, change)[0].with_responsible_handler is False
     assert when(with_new, opened(), assigned, change)[0].with_responsible_handler is True
 
 
 @pytest.mark.parametrize("command", [
-    HoldMeeting(case_id=CASE, held_at=at(hours=-1), staff=(ADDICTION_HANDLER,)),
+    HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(hours=-1), staff=(ADDICTION_HANDLER,)),
     ScheduleMeeting(case_id=CASE, scheduled_for=at(days=-3), staff=(ADDICTION_HANDLER,)),
 ])
 def test_a_meeting_before_the_first_contact_is_never_valid(command):
     error = refused(command, opened(), assigned)
-    assert (error.rule, error.status) == ("meeting-before-first-contact", 422)
-    assert error.message.endswith("before the case's first contact (2025-03-03T09:00:00+00:00)")
+    assert (error.rule, error.status) == ("before-first-contact", 422)
+    assert error.message == "A meeting cannot be dated before the case's first contact (2025-03-03T09:00:00+00:00)"
+
+
+@pytest.mark.parametrize("command", [
+    RecordStaffMet(case_id=CASE, recorded_at=NOW, staff="rec.1", role="reception", met_at=at(hours=-1)),
+    RecordContactAttempt(case_id=CASE, recorded_at=NOW, method="phone", outcome="no_answer", by="rec.1", attempted_at=at(-1)),
+])
+def test_staff_met_or_contact_attempted_before_the_first_contact_is_never_valid(command):
+    error = refused(command, opened())
+    assert (error.rule, error.status) == ("before-first-contact", 422)
+
+
+@pytest.mark.parametrize("command", [
+    HoldMeeting(case_id=CASE, recorded_at=at(10), held_at=at(10, hours=1), staff=(ADDICTION_HANDLER,)),
+    RecordStaffMet(case_id=CASE, recorded_at=at(10), staff="rec.1", role="reception", met_at=at(11)),
+    RecordContactAttempt(case_id=CASE, recorded_at=at(10), method="phone", outcome="no_answer", by="rec.1",
+                         attempted_at=at(10, hours=1)),
+])
+def test_what_happened_cannot_be_dated_in_the_future(command):
+    error = refused(command, opened())
+    assert (error.rule, error.status) == ("in-the-future", 422)
+    assert error.message.endswith("cannot be dated in the future")
+
+
+def test_a_clock_a_few_minutes_ahead_is_not_the_future():
+    command = HoldMeeting(case_id=CASE, recorded_at=at(10), held_at=at(10, hours=0.05), staff=(ADDICTION_HANDLER,))
+    assert when(command, opened(), assigned)[0].held_at == at(10, hours=0.05)
 
 
 def test_a_meeting_listing_a_staff_member_twice_is_never_valid():
-    error = refused(HoldMeeting(case_id=CASE, held_at=at(7), staff=("rec.1", "rec.1")), opened())
+    error = refused(HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(7), staff=("rec.1", "rec.1")), opened())
     assert (error.rule, error.status) == ("staff-listed-twice", 422)
 
 
 # --- contact attempts and closing as unreachable -------------------------------------------------
 
 def test_every_contact_attempt_is_documented_with_method_outcome_and_who():
-    command = RecordContactAttempt(case_id=CASE, method=ContactMethod.VIA_PARTNER, outcome=ContactOutcome.MESSAGE_LEFT,
+    command = RecordContactAttempt(case_id=CASE, recorded_at=NOW, method=ContactMethod.VIA_PARTNER, outcome=ContactOutcome.MESSAGE_LEFT,
                                    by="cia.m", attempted_at=at(10))
     assert when(command, opened()) == [attempt(ContactMethod.VIA_PARTNER, ContactOutcome.MESSAGE_LEFT)]
 
@@ -315,10 +341,10 @@ ANY_COMMAND = [
     ChangeStage(case_id=CASE, stage=Stage.INVESTIGATION, changed_at=at(91)),
     AssignHandler(case_id=CASE, handler="x1", specialism=Specialism.GENERAL, assigned_at=at(91)),
     ChangeHandler(case_id=CASE, handler="x1", specialism=Specialism.GENERAL, reason="other", changed_at=at(91)),
-    RecordStaffMet(case_id=CASE, staff="x1", role="handler", met_at=at(91)),
+    RecordStaffMet(case_id=CASE, recorded_at=NOW, staff="x1", role="handler", met_at=at(91)),
     ScheduleMeeting(case_id=CASE, scheduled_for=at(95), staff=("x1",)),
-    HoldMeeting(case_id=CASE, held_at=at(91), staff=("x1",)),
-    RecordContactAttempt(case_id=CASE, method="phone", outcome="reached", by="x1", attempted_at=at(91)),
+    HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(91), staff=("x1",)),
+    RecordContactAttempt(case_id=CASE, recorded_at=NOW, method="phone", outcome="reached", by="x1", attempted_at=at(91)),
     OfferSip(case_id=CASE, offered_at=at(91)),
     TransferCase(case_id=CASE, to_administration="amf", reason="x", transferred_at=at(91)),
     close(ClosureReason.OTHER),

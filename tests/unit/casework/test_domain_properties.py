@@ -24,7 +24,7 @@ from contracts.casework import (
 from contracts.vocabulary import Area, Channel, Gender
 from eventkit.decider import Refused
 
-from .given import CASE, ORIGIN, PERSON, T0, opened
+from .given import CASE, NOW, ORIGIN, PERSON, T0, opened
 
 staff = st.sampled_from(["anna.h", "bo.k", "cia.m"])
 times = st.integers(min_value=-72, max_value=24 * 120).map(lambda hours: T0 + timedelta(hours=hours))
@@ -39,11 +39,11 @@ commands = st.one_of(
     st.builds(AssignHandler, case_id=case, handler=staff, specialism=st.sampled_from(Specialism), assigned_at=times),
     st.builds(ChangeHandler, case_id=case, handler=staff, specialism=st.sampled_from(Specialism),
               reason=st.sampled_from(HandlerChangeReason), changed_at=times),
-    st.builds(RecordStaffMet, case_id=case, staff=staff, role=st.just("reception"), met_at=times),
+    st.builds(RecordStaffMet, case_id=case, recorded_at=st.just(NOW), staff=staff, role=st.just("reception"), met_at=times),
     st.builds(ScheduleMeeting, case_id=case, scheduled_for=times, staff=st.lists(staff, min_size=1, max_size=3).map(tuple)),
-    st.builds(HoldMeeting, case_id=case, held_at=times, staff=st.lists(staff, min_size=1, max_size=3).map(tuple),
+    st.builds(HoldMeeting, case_id=case, recorded_at=times, held_at=times, staff=st.lists(staff, min_size=1, max_size=3).map(tuple),
               support_person_present=st.booleans()),
-    st.builds(RecordContactAttempt, case_id=case, method=st.sampled_from(ContactMethod),
+    st.builds(RecordContactAttempt, case_id=case, recorded_at=st.just(NOW), method=st.sampled_from(ContactMethod),
               outcome=st.sampled_from(ContactOutcome), by=staff, attempted_at=times),
     st.builds(OfferSip, case_id=case, offered_at=times),
     st.builds(DeclineSip, case_id=case, declined_at=times),
@@ -54,7 +54,7 @@ commands = st.one_of(
 )
 # Unreachable closures only pass after many attempts: weight them so the rule is exercised often.
 attempts_then_close = st.lists(
-    st.builds(RecordContactAttempt, case_id=case, method=st.sampled_from(ContactMethod),
+    st.builds(RecordContactAttempt, case_id=case, recorded_at=st.just(NOW), method=st.sampled_from(ContactMethod),
               outcome=st.sampled_from([ContactOutcome.NO_ANSWER, ContactOutcome.RETURNED, ContactOutcome.REACHED]),
               by=staff, attempted_at=times),
     max_size=6,
@@ -104,7 +104,7 @@ def test_folding_accepted_events_never_yields_an_invalid_case(commands_, policy,
         if isinstance(event, HandlerChanged):
             assert event.previous_handler == state.handler != event.handler
         if isinstance(event, MeetingHeld):
-            assert event.held_at >= history[0].first_contact_at
+            assert event.held_at >= history[0].first_contact_at, "no meeting before the first contact"
             assert event.with_responsible_handler == (state.handler in event.staff)
         if isinstance(event, CaseClosed) and event.reason is ClosureReason.UNREACHABLE:
             unanswered = _unanswered_since_last_reached(prefix)

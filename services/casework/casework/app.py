@@ -1,0 +1,57 @@
+"""Wiring only: settings, the case event store, the referral reaction, the runtime and the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI
+
+from contracts import casework, topics
+from eventkit import http
+from eventkit.eventstore import EventStore
+from eventkit.runtime import Runtime
+
+from . import api
+from .domain import Policy, make_decider
+from .referrals import OpenCasesFromReferrals
+from .settings import CaseworkSettings
+
+SOURCE = "vantrum/casework"
+
+
+def case_store(pool: asyncpg.Pool, settings: CaseworkSettings) -> EventStore:
+    return EventStore(pool, schema=settings.db_schema, registry=casework.registry, source=SOURCE,
+                      topic=settings.kafka.topic(topics.CASEWORK_CASES))
+
+
+def runtime(settings: CaseworkSettings, run_background: bool = True) -> Runtime:
+    return Runtime(
+        settings,
+        make_stores=lambda pool: [case_store(pool, settings)],
+        make_handlers=lambda pool, stores: [OpenCasesFromReferrals(stores[0], settings.kafka)],
+        run_background=run_background,
+    )
+
+
+def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
+    settings = settings or CaseworkSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime(settings) as running:
+            app.state.store = running.stores[0]
+            yield
+
+    app = FastAPI(
+        title="Väntrum casework",
+        summary="Cases from referral to closure: handlers, meetings, contact attempts, SIP, transfers, closure, reopening.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.decider = make_decider(Policy(unreachable_min_attempts=settings.unreachable_min_attempts))
+    app.include_router(api.router)
+    http.install(app)
+    api.redact_validation_errors(app)
+    return app
