@@ -1,0 +1,83 @@
+"""The demo: every service as its own process, simulated people, the dashboard.
+
+    .venv/bin/python -m deploy.demo.run [--people 80] [--exit]
+
+Expects Kafka and PostgreSQL up (scripts/demo.sh starts them). Services log to
+.local/demo/<service>.log. Ctrl-C stops the services; the servers keep running
+(stop them with `python3 deploy/local/platform.py down`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import typer
+from rich.progress import Progress
+
+from .simulate import Services, simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+LOGS = ROOT / ".local" / "demo"
+SERVICES = {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004}
+
+cli = typer.Typer(add_completion=False)
+
+
+def start(name: str, port: int) -> subprocess.Popen:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = (LOGS / f"{name}.log").open("a")
+    return subprocess.Popen([sys.executable, "-m", name, "serve", "--port", str(port)], cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+async def wait_until_serving(processes: dict[str, subprocess.Popen], timeout: float = 60) -> None:
+    async with httpx.AsyncClient() as client, asyncio.timeout(timeout):
+        for name, port in SERVICES.items():
+            while True:
+                if processes[name].poll() is not None:
+                    tail = (LOGS / f"{name}.log").read_text().strip().splitlines()[-1:]
+                    raise SystemExit(f"demo: {name} stopped: {' '.join(tail)} (see {LOGS / (name + '.log')})")
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/metrics/")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.3)
+            print(f"demo: {name} serving on http://127.0.0.1:{port}/docs")
+
+
+@cli.command()
+def main(people: int = typer.Option(80, help="How many simulated people"),
+         seed: int = typer.Option(2015, help="Same seed, same kind of people"),
+         exit_after: bool = typer.Option(False, "--exit", help="Stop the services after the simulation")) -> None:
+    """Start the services, simulate people, and serve the dashboard until Ctrl-C."""
+    processes = {name: start(name, port) for name, port in SERVICES.items()}
+    try:
+        asyncio.run(wait_until_serving(processes))
+        with Progress() as progress:
+            task = progress.add_task("simulating people", total=people)
+            asyncio.run(simulate(people, seed, Services(), progress=lambda: progress.advance(task)))
+        print(f"demo: dashboard on http://127.0.0.1:{SERVICES['insight']}/  (English: ?lang=en)")
+        if not exit_after:
+            print("demo: Ctrl-C to stop the services")
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    cli()

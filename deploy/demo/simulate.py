@@ -1,0 +1,167 @@
+"""Simulated people on their way through the services, driven over the real HTTP APIs.
+
+Each person gets a first contact somewhere in the last months (reception or
+outreach), a referral, and then, depending on how long ago that was, an assigned
+handler, perhaps a handler change, a first meeting, contact attempts, a SIP and
+a closure. People whose first meeting would still be in the future are left
+waiting, so the dashboard has a waiting-now list. Everything is seeded:
+the same seed gives the same people (with new ids).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from casework.ids import case_id_for_origin
+
+AREAS = ["addiction", "social_psychiatry", "homelessness", "income_support"]
+ADMINISTRATIONS = ["social-services", "amf", "care"]
+RECEPTION_CHANNELS = ["phone", "phone", "visit", "digital", "partner_drop_in"]
+GENDERS = ["female", "male", "female", "male", "other"]
+PARTNERS = ["ria", "bryggan", "hemlosas-hus", "stadsmissionen"]
+# Median days from first contact to the first meeting, per area (the documents: ~3 weeks
+# in social psychiatry, ~4 in addiction).
+MEDIAN_WAIT_DAYS = {"addiction": 28, "social_psychiatry": 21, "homelessness": 18, "income_support": 10}
+
+
+@dataclass(frozen=True)
+class Services:
+    intake: str = "http://127.0.0.1:8001"
+    outreach: str = "http://127.0.0.1:8002"
+    casework: str = "http://127.0.0.1:8003"
+
+
+def personnummer(rng: random.Random) -> str:
+    """A made-up personnummer with a valid check digit (never a real person's on purpose)."""
+    born = datetime(1950, 1, 1) + timedelta(days=rng.randrange(365 * 55))
+    digits = born.strftime("%y%m%d") + f"{rng.randrange(1000):03d}"
+    total = sum((d - 9 if d > 9 else d) for d in (int(c) * (2 - i % 2) for i, c in enumerate(digits)))
+    return f"{born:%Y%m%d}-{digits[6:]}{(10 - total % 10) % 10}"
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+class Simulation:
+    def __init__(self, client: httpx.AsyncClient, services: Services, seed: int, now: datetime | None = None) -> None:
+        self.client, self.services, self.rng = client, services, random.Random(seed)
+        self.now = now or datetime.now(UTC)
+
+    async def post(self, url: str, body: dict) -> dict:
+        response = await self.client.post(url, json=body)
+        if response.status_code >= 400:
+            raise RuntimeError(f"POST {url} → {response.status_code}: {response.text}")
+        return response.json()
+
+    async def person(self) -> str:
+        """One person's journey so far; returns the case id."""
+        rng = self.rng
+        first_contact = self.now - timedelta(days=rng.uniform(3, 200), hours=rng.uniform(0, 8))
+        area, administration, gender = rng.choice(AREAS), rng.choice(ADMINISTRATIONS), rng.choice(GENDERS)
+        if rng.random() < 0.2:
+            origin, referred = await self.outreach_entry(first_contact, area, administration, gender)
+        else:
+            origin, referred = await self.reception_entry(first_contact, area, administration, gender)
+        case_id = case_id_for_origin(origin)
+        await self.wait_for_case(case_id)
+        await self.casework(case_id, area, first_contact, referred)
+        return case_id
+
+    async def reception_entry(self, at: datetime, area: str, administration: str, gender: str) -> tuple[str, datetime]:
+        rng, url = self.rng, f"{self.services.intake}/contacts"
+        channel = rng.choice(RECEPTION_CHANNELS)
+        partner = rng.choice(PARTNERS)
+        contact = await self.post(url, {
+            "personnummer": personnummer(rng), "channel": channel, "area": area, "administration": administration,
+            "gender": gender, "partner": partner if channel == "partner_drop_in" else None, "contacted_at": iso(at),
+        })
+        contact_url = f"{url}/{contact['contact_id']}"
+        await self.post(f"{contact_url}/income-support", {
+            "status": rng.choice(["arranged", "not_arranged", "applied", "not_needed"]), "asked_at": iso(at)})
+        await self.post(f"{contact_url}/partner-callback", {
+            "partner": partner, "consented": rng.random() < 0.6, "answered_at": iso(at)})
+        referred = at + timedelta(days=rng.uniform(0.5, 4))
+        await self.post(f"{contact_url}/affiliation", {
+            "administration": administration, "district": rng.choice(["nord", "syd", "centrum"]), "determined_at": iso(referred)})
+        await self.post(f"{contact_url}/referral", {"referred_at": iso(referred)})
+        return contact["contact_id"], referred
+
+    async def outreach_entry(self, at: datetime, area: str, administration: str, gender: str) -> tuple[str, datetime]:
+        rng, url = self.rng, f"{self.services.outreach}/outreach-contacts"
+        contact = await self.post(url, {
+            "alias": f"alias-{rng.randrange(10**6)}", "place": rng.choice(["Stortorget", "Centralstationen", "Parken"]),
+            "worker": "outreach-1", "met_at": iso(at)})
+        contact_url = f"{url}/{contact['outreach_id']}"
+        await self.post(f"{contact_url}/shelter-placements", {
+            "shelter": "fenix", "night_shelter_guarantee": True, "placed_at": iso(at + timedelta(hours=2))})
+        identified = at + timedelta(days=rng.uniform(1, 6))
+        await self.post(f"{contact_url}/identification", {
+            "personnummer": personnummer(rng), "gender": gender, "identified_at": iso(identified)})
+        await self.post(f"{contact_url}/case-request", {
+            "area": area, "administration": administration, "requested_at": iso(identified)})
+        return contact["outreach_id"], identified
+
+    async def wait_for_case(self, case_id: str, timeout: float = 30.0) -> None:
+        """The case is opened by casework's reaction to the referral, through Kafka."""
+        async with asyncio.timeout(timeout):
+            while (await self.client.get(f"{self.services.casework}/cases/{case_id}")).status_code == 404:
+                await asyncio.sleep(0.1)
+
+    async def casework(self, case_id: str, area: str, first_contact: datetime, referred: datetime) -> None:
+        rng, url = self.rng, f"{self.services.casework}/cases/{case_id}"
+        handler = f"handler-{rng.randrange(1, 9)}"
+        assigned = referred + timedelta(days=rng.uniform(1, 7))
+        if assigned > self.now:
+            return
+        await self.post(f"{url}/stage", {"stage": "preliminary_assessment", "changed_at": iso(assigned)})
+        await self.post(f"{url}/handler", {"handler": handler, "specialism": "general", "assigned_at": iso(assigned)})
+        meeting = first_contact + timedelta(days=rng.lognormvariate(0, 0.5) * MEDIAN_WAIT_DAYS[area])
+        meeting = max(meeting, assigned + timedelta(hours=1))
+        if rng.random() < 0.2:  # staff turnover while the person waits
+            changed = assigned + (meeting - assigned) / 2
+            if changed <= self.now:
+                handler = f"handler-{rng.randrange(9, 15)}"
+                await self.post(f"{url}/handler-change", {
+                    "handler": handler, "specialism": "general", "reason": "staff_turnover", "changed_at": iso(changed)})
+        if meeting > self.now:
+            await self.attempts(url, assigned, self.now, rng.randrange(0, 3))
+            return
+        if rng.random() < 0.08:  # lost during the wait
+            await self.attempts(url, assigned, meeting, 3, first_by_phone=True)
+            await self.post(f"{url}/closure", {"reason": "unreachable", "closed_at": iso(meeting)})
+            return
+        await self.post(f"{url}/meetings/held", {"held_at": iso(meeting), "staff": [handler]})
+        await self.post(f"{url}/stage", {"stage": "investigation", "changed_at": iso(meeting)})
+        closed = meeting + timedelta(days=rng.uniform(20, 90))
+        if closed > self.now:
+            return
+        if rng.random() < 0.3:
+            await self.post(f"{url}/sip", {"authorities": ["municipality", "region"], "established_at": iso(meeting)})
+        reason = rng.choices(["stable_housing", "self_support", "moved", "declined", "other"], [40, 25, 10, 10, 15])[0]
+        await self.post(f"{url}/closure", {
+            "reason": reason, "housing_contract": "first_hand" if reason == "stable_housing" else None,
+            "self_supporting": reason == "self_support", "closed_at": iso(closed)})
+
+    async def attempts(self, url: str, start: datetime, end: datetime, count: int, first_by_phone: bool = False) -> None:
+        for n in range(count):
+            method = "phone" if first_by_phone and n == 0 else self.rng.choice(["phone", "letter", "via_partner"])
+            await self.post(f"{url}/contact-attempts", {
+                "method": method, "outcome": "no_answer", "by": "handler-1",
+                "attempted_at": iso(start + (end - start) * (n + 1) / (count + 1))})
+
+
+async def simulate(people: int, seed: int = 2015, services: Services = Services(), progress=None) -> list[str]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        simulation = Simulation(client, services, seed)
+        cases = []
+        for _ in range(people):
+            cases.append(await simulation.person())
+            if progress:
+                progress()
+        return cases
