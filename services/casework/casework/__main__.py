@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import typer
 import uvicorn
@@ -32,6 +33,16 @@ def serve(host: str = "127.0.0.1", port: int | None = typer.Option(None, help="D
     except PlatformUnavailable as error:
         typer.echo(f"casework: {error}", err=True)
         raise typer.Exit(1) from None
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the HTTP API's OpenAPI document (the one kept in docs/openapi/casework.json)."""
+    typer.echo(openapi_json(create_app(CaseworkSettings())))
+
+
+def openapi_json(app) -> str:
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False)
 
 
 async def _serve(settings: CaseworkSettings, host: str, port: int) -> None:

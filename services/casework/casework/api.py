@@ -32,8 +32,23 @@ class Refusal(BaseModel):
     detail: str = Field(description="What is wrong, in plain English")
 
 
-router = APIRouter(prefix="/cases", tags=["cases"],
-                   responses={404: {"model": Refusal}, 409: {"model": Refusal}})
+class FieldError(BaseModel):
+    type: str
+    loc: list[str | int] = Field(description="Where: 'body', 'path' or 'query', then the field")
+    msg: str
+
+
+class InvalidRequest(BaseModel):
+    """FastAPI's validation errors, without the input they echo by default."""
+
+    detail: list[FieldError]
+
+
+router = APIRouter(prefix="/cases", tags=["cases"], responses={
+    404: {"model": Refusal, "description": "No such case"},
+    409: {"model": Refusal, "description": "The case's current state forbids the command"},
+    422: {"model": Refusal | InvalidRequest, "description": "The command can never be valid as given, or the request is malformed"},
+})
 
 
 def now() -> datetime:
