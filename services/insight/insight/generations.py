@@ -1,0 +1,90 @@
+"""Generations of the views and the live pointer that readers follow.
+
+Readers query ``<db_schema>.case_measures``, a view over the live generation's
+``case_measures``. A rebuild fills a new generation beside the live one and then,
+in one transaction, marks it live and points the view at it: a reader sees the
+old generation or the new one, never a half-built one, and never waits.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from .projections.journey import Generation
+from .settings import InsightSettings
+
+READER_VIEWS = ["case_measures"]
+
+
+async def ensure_control(conn: asyncpg.Connection, base: str) -> None:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vantrum-ddl'))")
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {base}")
+        await conn.execute(
+            f"""CREATE TABLE IF NOT EXISTS {base}.generations (
+                    number integer PRIMARY KEY,
+                    schema_name text NOT NULL UNIQUE,
+                    consumer_group text NOT NULL UNIQUE,
+                    state text NOT NULL CHECK (state IN ('building', 'live', 'retired', 'dropped')),
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    live_since timestamptz,
+                    retired_at timestamptz);
+                CREATE UNIQUE INDEX IF NOT EXISTS one_live_generation ON {base}.generations (state) WHERE state = 'live'"""
+        )
+
+
+def _generation(row: asyncpg.Record) -> Generation:
+    return Generation(row["number"], row["schema_name"], row["consumer_group"])
+
+
+async def live(conn: asyncpg.Connection | asyncpg.Pool, base: str) -> Generation | None:
+    row = await conn.fetchrow(f"SELECT * FROM {base}.generations WHERE state = 'live'")
+    return _generation(row) if row else None
+
+
+async def create(conn: asyncpg.Connection, settings: InsightSettings) -> Generation:
+    """A new generation in state 'building'. Numbers are never reused; the group also gets a random
+    suffix, so a new generation can never inherit the committed offsets of an older one."""
+    base = settings.db_schema
+    async with conn.transaction():
+        await conn.execute(f"LOCK TABLE {base}.generations IN EXCLUSIVE MODE")
+        number = await conn.fetchval(f"SELECT coalesce(max(number), 0) + 1 FROM {base}.generations")
+        group = f"vantrum.{base}.g{number}.{uuid.uuid4().hex[:8]}"
+        row = await conn.fetchrow(
+            f"INSERT INTO {base}.generations (number, schema_name, consumer_group, state) VALUES ($1, $2, $3, 'building') RETURNING *",
+            number, f"{base}_g{number}", group,
+        )
+    return _generation(row)
+
+
+async def switch(conn: asyncpg.Connection, base: str, generation: Generation) -> Generation | None:
+    """Make ``generation`` live and return the one it replaces (now retired, still in place)."""
+    async with conn.transaction():
+        await conn.execute(f"LOCK TABLE {base}.generations IN EXCLUSIVE MODE")
+        old = await live(conn, base)
+        await conn.execute(f"UPDATE {base}.generations SET state = 'retired', retired_at = now() WHERE state = 'live'")
+        await conn.execute(
+            f"UPDATE {base}.generations SET state = 'live', live_since = now() WHERE number = $1", generation.number
+        )
+        for view in READER_VIEWS:
+            await conn.execute(f"DROP VIEW IF EXISTS {base}.{view}")
+            await conn.execute(f"CREATE VIEW {base}.{view} AS SELECT * FROM {generation.schema}.{view}")
+    return old
+
+
+async def drop(conn: asyncpg.Connection, base: str, generation: Generation) -> None:
+    """Drop a generation that is not live. Its consumer group expires with Kafka's offset retention."""
+    async with conn.transaction():
+        state = await conn.fetchval(f"SELECT state FROM {base}.generations WHERE number = $1", generation.number)
+        if state == "live":
+            raise ValueError(f"generation {generation.number} is live; switch to another one first")
+        await conn.execute(f"DROP SCHEMA IF EXISTS {generation.schema} CASCADE")
+        await conn.execute(f"UPDATE {base}.generations SET state = 'dropped' WHERE number = $1", generation.number)
+
+
+async def abandoned(conn: asyncpg.Connection, base: str) -> list[Generation]:
+    """Generations left behind by an interrupted rebuild or an interrupted drop."""
+    rows = await conn.fetch(f"SELECT * FROM {base}.generations WHERE state IN ('building', 'retired') ORDER BY number")
+    return [_generation(r) for r in rows]

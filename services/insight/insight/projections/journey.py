@@ -1,0 +1,63 @@
+"""The eventkit ``Handler`` that keeps one generation of the case-journey facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from contracts import casework, intake, outreach, topics
+from eventkit.envelope import Envelope
+from eventkit.events import Event, EventRegistry
+
+from ..settings import InsightSettings
+from . import casework as casework_facts
+from . import entries, tables, views
+
+APPLY = casework_facts.APPLY | entries.APPLY
+TOPICS = [topics.INTAKE_CONTACTS, topics.OUTREACH_CONTACTS, topics.CASEWORK_CASES]
+
+
+class ContractRegistry(EventRegistry):
+    """The events the projection reads, decoded by the registry of the contract that owns them.
+
+    Delegating (rather than re-registering the classes) keeps each contract's upcasters working.
+    """
+
+    def __init__(self, *owners: EventRegistry, handled: set[type[Event]]) -> None:
+        super().__init__(*handled)
+        self._owners = {cls.type_name(): owner for owner in owners for cls in handled if cls.type_name() in owner}
+
+    def decode(self, type_name: str, version: int, data: dict[str, Any]) -> Event:
+        owner = self._owners.get(type_name)
+        return owner.decode(type_name, version, data) if owner else super().decode(type_name, version, data)
+
+
+REGISTRY = ContractRegistry(casework.registry, intake.registry, outreach.registry, handled=set(APPLY))
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One build of the views: its own schema and its own consumer group (and so its own offsets)."""
+
+    number: int
+    schema: str
+    consumer_group: str
+
+
+class JourneyProjection:
+    def __init__(self, settings: InsightSettings, generation: Generation) -> None:
+        self.name = generation.consumer_group
+        self.schema = generation.schema
+        self.topics = [settings.kafka.topic(name) for name in TOPICS]
+        self.registry: EventRegistry = REGISTRY
+        self.timezone = settings.timezone
+
+    async def setup(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(tables.DDL)
+        if await conn.fetchval("SELECT to_regclass('case_measures') IS NULL"):
+            await conn.execute(views.ddl(self.timezone))
+
+    async def handle(self, conn: asyncpg.Connection, envelope: Envelope, event: Event) -> None:
+        await APPLY[type(event)](conn, envelope, event)

@@ -1,0 +1,108 @@
+"""Measures derived from the facts. Readers only ever query ``case_measures``; everything else feeds it.
+
+Definitions (the dashboard and the API say the same in plain words):
+- the wait runs from the first contact (CaseOpened.first_contact_at) to the first meeting
+  held WITH the responsible handler; meetings without them do not stop the clock;
+- stages of the wait: first contact → referral (reception's referral, outreach's case
+  request, or the case opening when neither is known) → first handler assignment → first meeting;
+- days are counted between local calendar dates (``timezone``), so Monday to Friday is 4 days;
+- the administration is the responsible one when the wait was measured: after the last
+  transfer before the first meeting (or the closure; for an open wait, the latest transfer);
+- staff met before the first meeting: distinct people from StaffMet and from meetings held before it;
+- re-actualised within a year: the same person has a later case opened at most 365 days after the closure;
+- lost during the wait: closed as unreachable or declined without a first meeting.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+
+def ddl(timezone: str) -> str:
+    """The views of a new generation. They are created once, with the generation: to change them, rebuild."""
+    tz = str(ZoneInfo(timezone))  # refuses anything that is not a zone name before it reaches SQL
+    return f"""
+CREATE OR REPLACE FUNCTION local_day(at timestamptz) RETURNS date
+    LANGUAGE sql STABLE AS $$ SELECT (at AT TIME ZONE '{tz}')::date $$;
+
+CREATE OR REPLACE VIEW staff_contacts AS
+    SELECT case_id, staff, met_at AS at FROM staff_met
+    UNION ALL
+    SELECT case_id, unnest(staff), held_at FROM meetings;
+
+CREATE VIEW case_journeys AS
+SELECT c.case_id, c.person_ref, c.episode, c.previous_case_id, c.area, c.gender, c.channel,
+       CASE c.channel WHEN 'outreach' THEN 'outreach' WHEN 'partner_drop_in' THEN 'partner' ELSE 'reception' END
+           AS channel_group,
+       c.administration AS opening_administration,
+       COALESCE(t.to_administration, c.administration) AS administration,
+       c.first_contact_at, c.opened_at,
+       COALESCE(i.referred_at, o.requested_at, c.opened_at) AS referral_at,
+       h.assigned_at, m.first_meeting_at,
+       h.handler_changes, h.handler_changes_before_first_meeting,
+       COALESCE(s.staff_met_before_first_meeting, 0) AS staff_met_before_first_meeting,
+       COALESCE(s.staff_met, 0) AS staff_met,
+       a.contact_attempts, a.last_attempt_at, a.last_attempt_outcome, a.attempts_before_closing,
+       GREATEST(c.first_contact_at, a.last_attempt_at, s.last_met_at) AS last_contact_at,
+       st.preliminary_assessment_at, st.investigation_at, st.decision_at, st.intervention_at,
+       CASE WHEN sip.established_at IS NOT NULL THEN 'established'
+            WHEN sip.declined_at IS NOT NULL THEN 'declined'
+            WHEN sip.offered_at IS NOT NULL THEN 'offered'
+            ELSE 'none' END AS sip,
+       c.closed_at, c.closure_reason, c.housing_contract, c.self_supporting,
+       CASE WHEN c.closed_at IS NOT NULL THEN EXISTS (
+           SELECT 1 FROM cases later
+           WHERE later.person_ref = c.person_ref AND later.case_id <> c.case_id
+             AND later.opened_at > c.closed_at AND later.opened_at <= c.closed_at + interval '365 days')
+       END AS reactualised_within_year
+FROM cases c
+LEFT JOIN intake_contacts i ON i.contact_id = c.origin_id
+LEFT JOIN outreach_contacts o ON o.outreach_id = c.origin_id
+LEFT JOIN sip ON sip.case_id = c.case_id
+LEFT JOIN LATERAL (
+    SELECT min(held_at) FILTER (WHERE with_responsible_handler) AS first_meeting_at
+    FROM meetings WHERE meetings.case_id = c.case_id) m ON true
+LEFT JOIN LATERAL (
+    SELECT min(at) AS assigned_at,
+           count(*) FILTER (WHERE is_change) AS handler_changes,
+           count(*) FILTER (WHERE is_change AND at < COALESCE(m.first_meeting_at, 'infinity'))
+               AS handler_changes_before_first_meeting
+    FROM handler_events WHERE handler_events.case_id = c.case_id) h ON true
+LEFT JOIN LATERAL (
+    SELECT count(DISTINCT staff) FILTER (WHERE at < COALESCE(m.first_meeting_at, 'infinity'))
+               AS staff_met_before_first_meeting,
+           count(DISTINCT staff) AS staff_met, max(at) AS last_met_at
+    FROM staff_contacts WHERE staff_contacts.case_id = c.case_id) s ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) AS contact_attempts, max(attempted_at) AS last_attempt_at,
+           (array_agg(outcome ORDER BY attempted_at DESC, event_id))[1] AS last_attempt_outcome,
+           count(*) FILTER (WHERE attempted_at <= c.closed_at) AS attempts_before_closing
+    FROM contact_attempts WHERE contact_attempts.case_id = c.case_id) a ON true
+LEFT JOIN LATERAL (
+    SELECT to_administration FROM transfers
+    WHERE transfers.case_id = c.case_id
+      AND transferred_at <= COALESCE(m.first_meeting_at, c.closed_at, 'infinity')
+    ORDER BY transferred_at DESC, event_id DESC LIMIT 1) t ON true
+LEFT JOIN LATERAL (
+    SELECT min(entered_at) FILTER (WHERE stage = 'preliminary_assessment') AS preliminary_assessment_at,
+           min(entered_at) FILTER (WHERE stage = 'investigation') AS investigation_at,
+           min(entered_at) FILTER (WHERE stage = 'decision') AS decision_at,
+           min(entered_at) FILTER (WHERE stage = 'intervention') AS intervention_at
+    FROM stages WHERE stages.case_id = c.case_id) st ON true
+WHERE c.opened_at IS NOT NULL;
+
+CREATE VIEW case_measures AS
+SELECT j.*,
+       to_char(local_day(j.first_contact_at), 'YYYY-MM') AS month,
+       local_day(j.first_contact_at) AS first_contact_day,
+       local_day(j.closed_at) AS closed_day,
+       local_day(j.last_contact_at) AS last_contact_day,
+       local_day(j.first_meeting_at) - local_day(j.first_contact_at) AS wait_days,
+       local_day(j.referral_at) - local_day(j.first_contact_at) AS contact_to_referral_days,
+       local_day(j.assigned_at) - local_day(j.referral_at) AS referral_to_assignment_days,
+       local_day(j.first_meeting_at) - local_day(j.assigned_at) AS assignment_to_meeting_days,
+       j.first_meeting_at IS NULL AND j.closed_at IS NULL AS waiting,
+       j.closure_reason IN ('unreachable', 'declined')
+           AND (j.first_meeting_at IS NULL OR j.first_meeting_at > j.closed_at) AS lost_during_wait
+FROM case_journeys j;
+"""

@@ -1,0 +1,154 @@
+"""The read queries. All of them read ``<db_schema>.case_measures`` (the live generation) and
+compute distributions in PostgreSQL (``percentile_cont``), so no measure is computed twice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from .filters import Anchor, Dimension, Filters, dimension_sql
+
+Row = dict[str, Any]
+
+
+def _stats(column: str) -> str:
+    return f"""count({column}) AS cases,
+               round((percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}))::numeric, 2)::float8 AS median_days,
+               round((percentile_cont(0.9) WITHIN GROUP (ORDER BY {column}))::numeric, 2)::float8 AS p90_days,
+               round(avg({column}), 2)::float8 AS mean_days"""
+
+
+def _share(numerator: str, denominator: str = "count(*)") -> str:
+    return f"round(({numerator})::numeric / nullif({denominator}, 0), 4)::float8"
+
+
+class Reader:
+    def __init__(self, pool: asyncpg.Pool, base_schema: str) -> None:
+        self.pool = pool
+        self.view = f"{base_schema}.case_measures"
+
+    async def _grouped(self, select: str, filters: Filters, by: Sequence[Dimension], anchor: Anchor,
+                       extra: str = "true", source: str | None = None, inner_keys: Sequence[str] = ()) -> list[Row]:
+        """``select`` grouped by the dimensions (and ``inner_keys``, already columns of ``source``)."""
+        keys = [f"{dimension_sql(d, anchor)} AS {d.value}" for d in by] + list(inner_keys)
+        where, params = filters.where(anchor, extra)
+        positions = ", ".join(str(n) for n in range(1, len(keys) + 1))
+        tail = f"GROUP BY {positions} ORDER BY {positions}" if keys else ""
+        sql = f"SELECT {', '.join(keys + [select])} FROM {source or self.view} WHERE {where} {tail}"
+        return [dict(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def waits(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
+        """The wait to the first meeting with the responsible handler, for waits that have ended."""
+        return await self._grouped(_stats("wait_days"), filters, by, Anchor.FIRST_CONTACT, "wait_days IS NOT NULL")
+
+    async def stages(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
+        """Where the time goes: each stage of the ended waits (the stages of one case add up to its wait)."""
+        source = f"""{self.view}, LATERAL (VALUES (1, 'contact_to_referral', contact_to_referral_days),
+                                                  (2, 'referral_to_assignment', referral_to_assignment_days),
+                                                  (3, 'assignment_to_meeting', assignment_to_meeting_days))
+                     AS s(step, stage, days)"""
+        rows = await self._grouped(_stats("days"), filters, by, Anchor.FIRST_CONTACT, "wait_days IS NOT NULL",
+                                   source=source, inner_keys=["step", "stage"])
+        return [{k: v for k, v in row.items() if k != "step"} for row in rows]
+
+    async def trend(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
+        """Month by month (of first contact): how many came, met their handler, still wait, were lost."""
+        select = f"""count(*) AS opened, count(wait_days) AS met, count(*) FILTER (WHERE waiting) AS waiting,
+                     count(*) FILTER (WHERE lost_during_wait) AS lost,
+                     round((percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_days))::numeric, 2)::float8 AS median_days,
+                     round((percentile_cont(0.9) WITHIN GROUP (ORDER BY wait_days))::numeric, 2)::float8 AS p90_days,
+                     round(avg(wait_days), 2)::float8 AS mean_days"""
+        dims = [Dimension.MONTH, *[d for d in by if d is not Dimension.MONTH]]
+        return await self._grouped(select, filters, dims, Anchor.FIRST_CONTACT)
+
+    async def waiting_now(self, filters: Filters, today: date, at_risk_days: int, at_risk_only: bool = False) -> list[Row]:
+        """The work list: everyone still waiting for a first meeting, the longest silence first."""
+        where, params = filters.where(Anchor.FIRST_CONTACT, "waiting")
+        params += [today, at_risk_days]
+        n = len(params)
+        sql = f"""SELECT * FROM (
+                    SELECT case_id, area, channel, channel_group, administration, gender, first_contact_day,
+                           ${n - 1}::date - first_contact_day AS days_waited, assigned_at IS NOT NULL AS assigned,
+                           contact_attempts, last_attempt_at, last_attempt_outcome, last_contact_day,
+                           ${n - 1}::date - last_contact_day AS days_without_contact,
+                           ${n - 1}::date - last_contact_day >= ${n} AS at_risk
+                    FROM {self.view} WHERE {where}) w
+                  {'WHERE at_risk' if at_risk_only else ''}
+                  ORDER BY at_risk DESC, days_without_contact DESC, days_waited DESC, case_id"""
+        return [dict(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def lost(self, filters: Filters) -> list[Row]:
+        """Cases closed as unreachable or declined before a first meeting, and the attempts made first."""
+        where, params = filters.where(Anchor.FIRST_CONTACT, "lost_during_wait")
+        sql = f"""SELECT case_id, area, channel, channel_group, administration, gender, first_contact_day, closed_day,
+                         closed_day - first_contact_day AS days_waited, closure_reason, attempts_before_closing,
+                         last_attempt_at
+                  FROM {self.view} WHERE {where} ORDER BY closed_day, case_id"""
+        return [dict(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def lost_summary(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
+        lost = "lost_during_wait"
+        select = f"""count(*) AS opened, count(*) FILTER (WHERE {lost}) AS lost,
+                     {_share(f'count(*) FILTER (WHERE {lost})')} AS lost_share,
+                     count(*) FILTER (WHERE {lost} AND closure_reason = 'unreachable') AS unreachable,
+                     count(*) FILTER (WHERE {lost} AND closure_reason = 'declined') AS declined,
+                     count(*) FILTER (WHERE {lost} AND attempts_before_closing = 0) AS lost_without_attempt,
+                     round(avg(attempts_before_closing) FILTER (WHERE {lost}), 2)::float8 AS mean_attempts_before_closing,
+                     min(attempts_before_closing) FILTER (WHERE {lost}) AS min_attempts_before_closing"""
+        return await self._grouped(select, filters, by, Anchor.FIRST_CONTACT)
+
+    async def outcomes(self, filters: Filters, by: Sequence[Dimension], housing_goal: float, reactualised_goal: float,
+                       today: date) -> list[Row]:
+        """Closures (placed in time by their closing day) against the goals."""
+        contracts = ["first_hand", "second_hand", "training_flat", "lodger", "owned"]
+        stable = "count(*) FILTER (WHERE closure_reason = 'stable_housing')"
+        again = "count(*) FILTER (WHERE reactualised_within_year)"
+        per_contract = ", ".join(
+            f"count(*) FILTER (WHERE closure_reason = 'stable_housing' AND housing_contract = '{c}') AS housing_{c}"
+            for c in contracts
+        )
+        where, params = filters.where(Anchor.CLOSURE, "closed_at IS NOT NULL")
+        params += [housing_goal, reactualised_goal, today]
+        n = len(params)
+        select = f"""count(*) AS closed, {stable} AS stable_housing, {_share(stable)} AS stable_housing_share,
+                     {per_contract},
+                     count(*) FILTER (WHERE self_supporting) AS self_supporting,
+                     {_share('count(*) FILTER (WHERE self_supporting)')} AS self_supporting_share,
+                     {again} AS reactualised, {_share(again)} AS reactualised_share,
+                     count(*) FILTER (WHERE closed_day + 365 <= ${n}::date) AS followed_a_full_year,
+                     {stable}::numeric / nullif(count(*), 0) >= ${n - 2}::numeric AS meets_housing_goal,
+                     {again}::numeric / nullif(count(*), 0) <= ${n - 1}::numeric AS meets_reactualised_goal"""
+        keys = [f"{dimension_sql(d, Anchor.CLOSURE)} AS {d.value}" for d in by]
+        positions = ", ".join(str(i) for i in range(1, len(by) + 1))
+        tail = f"GROUP BY {positions} ORDER BY {positions}" if by else ""
+        sql = f"SELECT {', '.join(keys + [select])} FROM {self.view} WHERE {where} {tail}"
+        return [dict(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def continuity(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
+        changed = "count(*) FILTER (WHERE handler_changes > 0)"
+        select = f"""count(*) AS cases, {changed} AS with_handler_change, {_share(changed)} AS with_handler_change_share,
+                     round(avg(handler_changes), 2)::float8 AS mean_handler_changes,
+                     max(handler_changes) AS max_handler_changes,
+                     round(avg(staff_met_before_first_meeting), 2)::float8 AS mean_staff_met,
+                     round((percentile_cont(0.5) WITHIN GROUP (ORDER BY staff_met_before_first_meeting))::numeric, 2)::float8
+                         AS median_staff_met,
+                     max(staff_met_before_first_meeting) AS max_staff_met"""
+        return await self._grouped(select, filters, by, Anchor.FIRST_CONTACT)
+
+    async def continuity_distribution(self, filters: Filters) -> list[Row]:
+        where, params = filters.where(Anchor.FIRST_CONTACT)
+        sql = f"""SELECT measure, value, count(*) AS cases FROM {self.view},
+                  LATERAL (VALUES ('handler_changes', handler_changes),
+                                  ('staff_met_before_first_meeting', staff_met_before_first_meeting)) AS m(measure, value)
+                  WHERE {where} GROUP BY measure, value ORDER BY measure, value"""
+        return [dict(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def cases(self, filters: Filters, limit: int, offset: int) -> list[Row]:
+        where, params = filters.where(Anchor.FIRST_CONTACT)
+        sql = f"""SELECT * FROM {self.view} WHERE {where} ORDER BY first_contact_at, case_id
+                  LIMIT ${len(params) + 1} OFFSET ${len(params) + 2}"""
+        return [dict(r) for r in await self.pool.fetch(sql, *params, limit, offset)]
+

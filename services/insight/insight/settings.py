@@ -1,0 +1,26 @@
+"""Insight settings: the shared ones plus the read side's schema, port and thresholds."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from eventkit.settings import Settings
+
+
+class InsightSettings(Settings):
+    # Named db_schema, not schema: ``schema`` would shadow a pydantic BaseModel attribute.
+    db_schema: str = Field("insight", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
+    """Schema that readers query (the live pointer); each generation of the views lives in ``<db_schema>_g<n>``."""
+    port: int = 8004
+    at_risk_days: int = Field(14, ge=1)
+    """A person waiting this many days or more since the last contact is flagged «at risk» on the waiting-now list."""
+    timezone: str = "Europe/Stockholm"
+    """Days and months are counted on the local calendar: a wait from Monday to Friday is 4 days."""
+    stable_housing_goal: float = 0.40
+    """Goal: at least this share of closed cases closed to stable housing (Stockholm, Enheten för hemlösa)."""
+    reactualised_goal: float = 0.15
+    """Goal: at most this share of closed cases re-actualised within a year."""
+    follow_interval: float = 2.0
+    """Seconds between checks of the live pointer by a running service, so it follows a rebuild's switch."""
+    drop_grace: float = 5.0
+    """Seconds a rebuild waits after switching before it drops the old generation, so running services let go of it."""

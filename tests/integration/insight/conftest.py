@@ -1,0 +1,51 @@
+"""Helpers for the insight tests: a namespaced InsightSettings, publishing a log, a live projection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from contracts import topics
+from eventkit.consumer import EventConsumer
+from eventkit.envelope import to_record
+from eventkit.kafka import ensure_topics
+from eventkit.settings import Settings
+from fixtures.golden_log import Produced
+from insight import generations
+from insight.projections.journey import TOPICS, Generation, JourneyProjection
+from insight.settings import InsightSettings
+
+
+def insight_settings(settings: Settings, ns: str, **overrides: object) -> InsightSettings:
+    kafka = settings.kafka.model_copy(update={"topic_prefix": f"{ns}."})
+    return InsightSettings(kafka=kafka, postgres=settings.postgres, db_schema=f"{ns}_insight", drop_grace=0, **overrides)
+
+
+async def prepare_topics(settings: InsightSettings) -> None:
+    await ensure_topics(settings.kafka, [settings.kafka.topic(t) for t in [*TOPICS, topics.DEAD_LETTERS]])
+
+
+async def publish(producer: AIOKafkaProducer, settings: InsightSettings, log: Iterable[Produced]) -> None:
+    """Straight onto the real topics, in the given order, keyed by stream as the relays do."""
+    sent = []
+    for produced in log:
+        record = to_record(produced.envelope, settings.kafka.topic(produced.topic))
+        sent.append(await producer.send(record.topic, key=record.key, value=record.value, headers=record.headers))
+    await asyncio.gather(*sent)
+
+
+async def new_generation(pool: asyncpg.Pool, settings: InsightSettings) -> Generation:
+    async with pool.acquire() as conn:
+        await generations.ensure_control(conn, settings.db_schema)
+        return await generations.create(conn, settings)
+
+
+async def consumer_for(pool: asyncpg.Pool, producer: AIOKafkaProducer, settings: InsightSettings,
+                       generation: Generation) -> EventConsumer:
+    consumer = EventConsumer(JourneyProjection(settings, generation), pool, producer, settings.kafka,
+                             settings.kafka.topic(topics.DEAD_LETTERS), retry_pause=0.1)
+    await consumer.start()
+    return consumer
