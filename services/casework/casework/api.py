@@ -8,23 +8,19 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from contracts.casework import (
-    ClosureReason, ContactMethod, ContactOutcome, HandlerChangeReason, HousingContract, Specialism, Stage,
-)
-from contracts.vocabulary import Area, Channel, Code, FreeText, StaffId
 from eventkit.application import execute, load_state
 from eventkit.decider import Decider, Refused
 from eventkit.eventstore import EventStore, Metadata
 
-from . import commands
+from . import bodies, commands
 from .ids import successor_case_id
+from .state import State
 from .view import CaseView
 
 CASE_ID = r"^case-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 CaseId = Annotated[str, Path(pattern=CASE_ID, examples=["case-6f1c1d54-2a4b-5b1e-9c1a-0d3c2e8f4a10"])]
-When = Field(None, description="When it happened; defaults to now")
 
 
 class Refusal(BaseModel):
@@ -55,68 +51,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class StageRequest(Body):
-    stage: Stage = Field(description="The next stage; stages only move forward and closing has its own endpoint")
-
-
-class HandlerRequest(Body):
-    handler: StaffId
-    specialism: Specialism
-
-
-class HandlerChangeRequest(HandlerRequest):
-    reason: HandlerChangeReason
-
-
-class StaffMetRequest(Body):
-    staff: StaffId
-    role: Code = Field(description="e.g. 'reception', 'investigator', 'outreach-worker'")
-    met_at: AwareDatetime | None = When
-
-
-class MeetingScheduledRequest(Body):
-    scheduled_for: AwareDatetime
-    staff: list[StaffId] = Field(min_length=1, description="Everyone from the services who will be there")
-
-
-class MeetingHeldRequest(Body):
-    held_at: AwareDatetime | None = When
-    staff: list[StaffId] = Field(min_length=1, description="Everyone present from the services, e.g. two specialised handlers")
-    support_person_present: bool = Field(False, description="The client brought a support person")
-
-
-class ContactAttemptRequest(Body):
-    method: ContactMethod
-    outcome: ContactOutcome
-    by: StaffId
-    attempted_at: AwareDatetime | None = When
-
-
-class SipRequest(Body):
-    authorities: list[Code] = Field(description="The authorities the plan binds; at least two, e.g. the municipality and the region")
-
-
-class TransferRequest(Body):
-    to_administration: Code
-    reason: FreeText
-
-
-class ClosureRequest(Body):
-    reason: ClosureReason
-    housing_contract: HousingContract | None = Field(None, description="Required when the reason is stable_housing")
-    self_supporting: bool = Field(False, description="The client supports themself at closure")
-
-
-class ReopenRequest(Body):
-    channel: Channel = Field(description="How the person came back")
-    first_contact_at: AwareDatetime | None = Field(None, description="Start of the new wait; defaults to now")
-    origin_id: str | None = Field(None, max_length=80, description="The new contact that led here; defaults to the closed case")
-    area: Area | None = Field(None, description="Defaults to the closed case's area")
-    administration: Code | None = Field(None, description="Defaults to the administration that had the closed case")
+async def _load(request: Request, case_id: str) -> tuple[int, State]:
+    version, state = await load_state(request.app.state.store, request.app.state.decider, case_id)
+    if state.opened is None:
+        raise Refused("case-not-found", f"There is no case {case_id}", 404)
+    return version, state
 
 
 async def _run(request: Request, case_id: str, command: commands.Command) -> CaseView:
@@ -124,41 +63,40 @@ async def _run(request: Request, case_id: str, command: commands.Command) -> Cas
     decider: Decider = request.app.state.decider
     metadata = Metadata(time=now(), correlation_id=request.headers.get("x-correlation-id"))
     await execute(store, decider, case_id, command, metadata)
-    return await _view(request, case_id)
-
-
-async def _view(request: Request, case_id: str) -> CaseView:
-    version, state = await load_state(request.app.state.store, request.app.state.decider, case_id)
-    if state.opened is None:
-        raise Refused("case-not-found", f"There is no case {case_id}", 404)
-    return CaseView.of(version, state)
+    return CaseView.of(*await _load(request, case_id))
 
 
 @router.get("/{case_id}", summary="The case as it stands")
 async def get_case(case_id: CaseId, request: Request) -> CaseView:
-    return await _view(request, case_id)
+    return CaseView.of(*await _load(request, case_id))
 
 
 @router.post("/{case_id}/stage", summary="Move the case to a later stage")
-async def change_stage(case_id: CaseId, body: StageRequest, request: Request) -> CaseView:
-    return await _run(request, case_id, commands.ChangeStage(case_id=case_id, stage=body.stage, changed_at=now()))
+async def change_stage(case_id: CaseId, body: bodies.StageRequest, request: Request) -> CaseView:
+    received = now()
+    command = commands.ChangeStage(case_id=case_id, stage=body.stage, changed_at=body.changed_at or received,
+                                   recorded_at=received)
+    return await _run(request, case_id, command)
 
 
 @router.post("/{case_id}/handler", summary="Assign the responsible handler")
-async def assign_handler(case_id: CaseId, body: HandlerRequest, request: Request) -> CaseView:
-    command = commands.AssignHandler(case_id=case_id, handler=body.handler, specialism=body.specialism, assigned_at=now())
+async def assign_handler(case_id: CaseId, body: bodies.HandlerRequest, request: Request) -> CaseView:
+    received = now()
+    command = commands.AssignHandler(case_id=case_id, handler=body.handler, specialism=body.specialism,
+                                     assigned_at=body.assigned_at or received, recorded_at=received)
     return await _run(request, case_id, command)
 
 
 @router.post("/{case_id}/handler-change", summary="Hand the case to another responsible handler, with the reason")
-async def change_handler(case_id: CaseId, body: HandlerChangeRequest, request: Request) -> CaseView:
+async def change_handler(case_id: CaseId, body: bodies.HandlerChangeRequest, request: Request) -> CaseView:
+    received = now()
     command = commands.ChangeHandler(case_id=case_id, handler=body.handler, specialism=body.specialism,
-                                     reason=body.reason, changed_at=now())
+                                     reason=body.reason, changed_at=body.changed_at or received, recorded_at=received)
     return await _run(request, case_id, command)
 
 
 @router.post("/{case_id}/staff-met", summary="Record a staff member the client met")
-async def record_staff_met(case_id: CaseId, body: StaffMetRequest, request: Request) -> CaseView:
+async def record_staff_met(case_id: CaseId, body: bodies.StaffMetRequest, request: Request) -> CaseView:
     received = now()
     command = commands.RecordStaffMet(case_id=case_id, staff=body.staff, role=body.role,
                                       met_at=body.met_at or received, recorded_at=received)
@@ -166,13 +104,14 @@ async def record_staff_met(case_id: CaseId, body: StaffMetRequest, request: Requ
 
 
 @router.post("/{case_id}/meetings/scheduled", summary="Schedule a meeting with the client")
-async def schedule_meeting(case_id: CaseId, body: MeetingScheduledRequest, request: Request) -> CaseView:
-    command = commands.ScheduleMeeting(case_id=case_id, scheduled_for=body.scheduled_for, staff=tuple(body.staff))
+async def schedule_meeting(case_id: CaseId, body: bodies.MeetingScheduledRequest, request: Request) -> CaseView:
+    command = commands.ScheduleMeeting(case_id=case_id, scheduled_for=body.scheduled_for, staff=tuple(body.staff),
+                                       recorded_at=now())
     return await _run(request, case_id, command)
 
 
 @router.post("/{case_id}/meetings/held", summary="Record a meeting held with the client")
-async def hold_meeting(case_id: CaseId, body: MeetingHeldRequest, request: Request) -> CaseView:
+async def hold_meeting(case_id: CaseId, body: bodies.MeetingHeldRequest, request: Request) -> CaseView:
     received = now()
     command = commands.HoldMeeting(case_id=case_id, held_at=body.held_at or received, staff=tuple(body.staff),
                                    support_person_present=body.support_person_present, recorded_at=received)
@@ -180,7 +119,7 @@ async def hold_meeting(case_id: CaseId, body: MeetingHeldRequest, request: Reque
 
 
 @router.post("/{case_id}/contact-attempts", summary="Document an attempt to reach the client")
-async def record_contact_attempt(case_id: CaseId, body: ContactAttemptRequest, request: Request) -> CaseView:
+async def record_contact_attempt(case_id: CaseId, body: bodies.ContactAttemptRequest, request: Request) -> CaseView:
     received = now()
     command = commands.RecordContactAttempt(case_id=case_id, method=body.method, outcome=body.outcome, by=body.by,
                                             attempted_at=body.attempted_at or received, recorded_at=received)
@@ -188,40 +127,47 @@ async def record_contact_attempt(case_id: CaseId, body: ContactAttemptRequest, r
 
 
 @router.post("/{case_id}/sip/offer", summary="Offer the client a coordinated individual plan (SIP)")
-async def offer_sip(case_id: CaseId, request: Request) -> CaseView:
-    return await _run(request, case_id, commands.OfferSip(case_id=case_id, offered_at=now()))
+async def offer_sip(case_id: CaseId, request: Request, body: bodies.SipOfferRequest | None = None) -> CaseView:
+    received, offered_at = now(), body and body.offered_at
+    command = commands.OfferSip(case_id=case_id, offered_at=offered_at or received, recorded_at=received)
+    return await _run(request, case_id, command)
 
 
 @router.post("/{case_id}/sip/decline", summary="Record that the client declined the SIP offered")
-async def decline_sip(case_id: CaseId, request: Request) -> CaseView:
-    return await _run(request, case_id, commands.DeclineSip(case_id=case_id, declined_at=now()))
+async def decline_sip(case_id: CaseId, request: Request, body: bodies.SipDeclineRequest | None = None) -> CaseView:
+    received, declined_at = now(), body and body.declined_at
+    command = commands.DeclineSip(case_id=case_id, declined_at=declined_at or received, recorded_at=received)
+    return await _run(request, case_id, command)
 
 
 @router.post("/{case_id}/sip", summary="Record the SIP established, with the authorities it binds")
-async def establish_sip(case_id: CaseId, body: SipRequest, request: Request) -> CaseView:
-    command = commands.EstablishSip(case_id=case_id, authorities=tuple(body.authorities), established_at=now())
+async def establish_sip(case_id: CaseId, body: bodies.SipRequest, request: Request) -> CaseView:
+    received = now()
+    command = commands.EstablishSip(case_id=case_id, authorities=tuple(body.authorities),
+                                    established_at=body.established_at or received, recorded_at=received)
     return await _run(request, case_id, command)
 
 
 @router.post("/{case_id}/transfer", summary="Transfer the case to another administration, with the reason")
-async def transfer(case_id: CaseId, body: TransferRequest, request: Request) -> CaseView:
+async def transfer(case_id: CaseId, body: bodies.TransferRequest, request: Request) -> CaseView:
+    received = now()
     command = commands.TransferCase(case_id=case_id, to_administration=body.to_administration, reason=body.reason,
-                                    transferred_at=now())
+                                    transferred_at=body.transferred_at or received, recorded_at=received)
     return await _run(request, case_id, command)
 
 
 @router.post("/{case_id}/closure", summary="Close the case with the reason")
-async def close(case_id: CaseId, body: ClosureRequest, request: Request) -> CaseView:
+async def close(case_id: CaseId, body: bodies.ClosureRequest, request: Request) -> CaseView:
+    received = now()
     command = commands.CloseCase(case_id=case_id, reason=body.reason, housing_contract=body.housing_contract,
-                                 self_supporting=body.self_supporting, closed_at=now())
+                                 self_supporting=body.self_supporting, closed_at=body.closed_at or received,
+                                 recorded_at=received)
     return await _run(request, case_id, command)
 
 
 @router.post("/{case_id}/reopen", status_code=201, summary="Reopen a closed case as a new episode (a new case)")
-async def reopen(case_id: CaseId, body: ReopenRequest, request: Request) -> CaseView:
-    _, state = await load_state(request.app.state.store, request.app.state.decider, case_id)
-    if state.opened is None:
-        raise Refused("case-not-found", f"There is no case {case_id}", 404)
+async def reopen(case_id: CaseId, body: bodies.ReopenRequest, request: Request) -> CaseView:
+    _, state = await _load(request, case_id)
     previous, received, next_case = state.as_previous_episode(), now(), successor_case_id(case_id)
     command = commands.ReopenCase(
         case_id=next_case, previous=previous, origin_id=body.origin_id or case_id, channel=body.channel,

@@ -20,6 +20,12 @@ class Command(BaseModel):
     case_id: str
 
 
+class CaseCommand(Command):
+    """A command on an open case. Its own time says when it happened (it may be recorded later)."""
+
+    recorded_at: AwareDatetime = Field(description="When the service received it: anything later is in the future")
+
+
 class OpenCase(Command):
     person_ref: PersonRef
     origin_id: str
@@ -31,74 +37,68 @@ class OpenCase(Command):
     opened_at: AwareDatetime
 
 
-class ChangeStage(Command):
+class ChangeStage(CaseCommand):
     stage: Stage
     changed_at: AwareDatetime
 
 
-class AssignHandler(Command):
+class AssignHandler(CaseCommand):
     handler: StaffId
     specialism: Specialism
     assigned_at: AwareDatetime
 
 
-class ChangeHandler(Command):
+class ChangeHandler(CaseCommand):
     handler: StaffId
     specialism: Specialism
     reason: HandlerChangeReason
     changed_at: AwareDatetime
 
 
-class Observed(Command):
-    """A command reporting something that happened in the world, dated by the person reporting it."""
-
-    recorded_at: AwareDatetime = Field(description="When the service received it: anything later is in the future")
-
-
-class RecordStaffMet(Observed):
+class RecordStaffMet(CaseCommand):
     staff: StaffId
     role: Code
     met_at: AwareDatetime
 
 
-class ScheduleMeeting(Command):
+class ScheduleMeeting(CaseCommand):
     scheduled_for: AwareDatetime
     staff: tuple[StaffId, ...] = Field(min_length=1)
 
 
-class HoldMeeting(Observed):
+class HoldMeeting(CaseCommand):
     held_at: AwareDatetime
     staff: tuple[StaffId, ...] = Field(min_length=1)
     support_person_present: bool = False
 
 
-class RecordContactAttempt(Observed):
+class RecordContactAttempt(CaseCommand):
     method: ContactMethod
     outcome: ContactOutcome
     by: StaffId
     attempted_at: AwareDatetime
 
 
-class OfferSip(Command):
+class OfferSip(CaseCommand):
     offered_at: AwareDatetime
 
 
-class DeclineSip(Command):
+class DeclineSip(CaseCommand):
     declined_at: AwareDatetime
 
 
-class EstablishSip(Command):
+class EstablishSip(CaseCommand):
     authorities: tuple[Code, ...]
     established_at: AwareDatetime
 
 
-class TransferCase(Command):
+class TransferCase(CaseCommand):
     to_administration: Code
     reason: FreeText
     transferred_at: AwareDatetime
 
 
-class CloseCase(Command):
+class CloseCase(CaseCommand):
     reason: ClosureReason
     housing_contract: HousingContract | None = None
     self_supporting: bool = False

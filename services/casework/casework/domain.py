@@ -1,7 +1,9 @@
 """The case decider: pure ``decide(command, state) -> events``; every broken rule is a ``Refused``.
 
 Status 409 means the case's current state forbids the command (it may be valid
-later or on another case); 422 means the command can never be valid as given.
+later, or on another case); 422 means the command can never be valid as given.
+Times arrive in the commands: what happened may be recorded later, but never
+dated before the case's first contact nor after the moment it is recorded.
 """
 
 from __future__ import annotations
@@ -12,21 +14,36 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from contracts.casework import (
-    CaseClosed, CaseOpened, CaseTransferred, ClosureReason, ContactAttempted, ContactMethod, HandlerAssigned,
-    HandlerChanged, MeetingHeld, MeetingScheduled, SipDeclined, SipEstablished, SipOffered, Stage,
-    StageChanged, StaffMet,
+    CaseOpened, CaseTransferred, ContactAttempted, HandlerAssigned, HandlerChanged, MeetingHeld, MeetingScheduled,
+    Stage, StageChanged, StaffMet,
 )
 from eventkit.decider import Decider, Refused
 from eventkit.events import Event
 
+from . import closing
 from .commands import (
-    AssignHandler, ChangeHandler, ChangeStage, CloseCase, Command, DeclineSip, EstablishSip, HoldMeeting, Observed,
+    AssignHandler, CaseCommand, ChangeHandler, ChangeStage, CloseCase, Command, DeclineSip, EstablishSip, HoldMeeting,
     OfferSip, OpenCase, RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
 )
-from .state import STAGE_ORDER, Sip, State, evolve
+from .state import STAGE_ORDER, State, evolve
 
 CLOCK_SKEW = timedelta(minutes=5)
 """A client's clock may run a little ahead of ours; only times further ahead count as 'in the future'."""
+
+WHEN: dict[type[CaseCommand], tuple[str, str]] = {
+    ChangeStage: ("changed_at", "A stage change"),
+    AssignHandler: ("assigned_at", "A handler assignment"),
+    ChangeHandler: ("changed_at", "A handler change"),
+    RecordStaffMet: ("met_at", "A meeting with staff"),
+    HoldMeeting: ("held_at", "A meeting"),
+    RecordContactAttempt: ("attempted_at", "A contact attempt"),
+    OfferSip: ("offered_at", "A SIP offer"),
+    DeclineSip: ("declined_at", "A SIP answer"),
+    EstablishSip: ("established_at", "A SIP"),
+    TransferCase: ("transferred_at", "A transfer"),
+    CloseCase: ("closed_at", "A closure"),
+}
+"""Which field dates each command, and how to name it in a refusal. A scheduled meeting lies ahead by nature."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +60,12 @@ def decide(command: Command, state: State, policy: Policy = Policy()) -> Sequenc
             return _open(command, state)
         case ReopenCase():
             return _reopen(command, state)
+    assert isinstance(command, CaseCommand)
     _require_open_case(command.case_id, state)
+    if type(command) in WHEN:
+        field, what = WHEN[type(command)]
+        _require_dated_within_case(state, getattr(command, field), command.recorded_at, what)
+    case_id = command.case_id
     match command:
         case ChangeStage():
             return _change_stage(command, state)
@@ -51,38 +73,35 @@ def decide(command: Command, state: State, policy: Policy = Policy()) -> Sequenc
             if state.handler is not None:
                 raise Refused("handler-already-assigned",
                               f"The case already has a responsible handler ({state.handler}); change the handler instead")
-            return [HandlerAssigned(case_id=command.case_id, handler=command.handler, specialism=command.specialism,
+            return [HandlerAssigned(case_id=case_id, handler=command.handler, specialism=command.specialism,
                                     assigned_at=command.assigned_at)]
         case ChangeHandler():
             return _change_handler(command, state)
         case RecordStaffMet():
-            _require_dated_within_case(state, command, command.met_at, "A meeting with staff")
-            return [StaffMet(case_id=command.case_id, staff=command.staff, role=command.role, met_at=command.met_at)]
+            return [StaffMet(case_id=case_id, staff=command.staff, role=command.role, met_at=command.met_at)]
         case ScheduleMeeting():
             _require_after_first_contact(state, command.scheduled_for, "A meeting")
             _require_distinct_staff(command.staff)
-            return [MeetingScheduled(case_id=command.case_id, scheduled_for=command.scheduled_for, staff=list(command.staff))]
+            return [MeetingScheduled(case_id=case_id, scheduled_for=command.scheduled_for, staff=list(command.staff))]
         case HoldMeeting():
-            _require_dated_within_case(state, command, command.held_at, "A meeting")
             _require_distinct_staff(command.staff)
-            return [MeetingHeld(case_id=command.case_id, held_at=command.held_at, staff=list(command.staff),
+            return [MeetingHeld(case_id=case_id, held_at=command.held_at, staff=list(command.staff),
                                 with_responsible_handler=state.handler in command.staff,
                                 support_person_present=command.support_person_present)]
         case RecordContactAttempt():
-            _require_dated_within_case(state, command, command.attempted_at, "A contact attempt")
-            return [ContactAttempted(case_id=command.case_id, method=command.method, outcome=command.outcome,
-                                     by=command.by, attempted_at=command.attempted_at)]
+            return [ContactAttempted(case_id=case_id, method=command.method, outcome=command.outcome, by=command.by,
+                                     attempted_at=command.attempted_at)]
         case OfferSip() | DeclineSip() | EstablishSip():
-            return _sip(command, state)
+            return closing.sip(command, state)
         case TransferCase():
             if command.to_administration == state.administration:
                 raise Refused("transfer-to-same-administration",
                               f"The case already belongs to {state.administration}; a transfer needs another administration")
-            return [CaseTransferred(case_id=command.case_id, from_administration=state.administration,
+            return [CaseTransferred(case_id=case_id, from_administration=state.administration,
                                     to_administration=command.to_administration, reason=command.reason,
                                     transferred_at=command.transferred_at)]
         case CloseCase():
-            return _close(command, state, policy)
+            return closing.close(command, state, policy.unreachable_min_attempts)
     raise TypeError(f"casework cannot decide {type(command).__name__}")
 
 
@@ -93,14 +112,30 @@ def _require_open_case(case_id: str, state: State) -> None:
         raise Refused("case-closed", "The case is closed; a closed case can only be reopened as a new episode")
 
 
+def _require_after_first_contact(state: State, when: datetime, what: str) -> None:
+    assert state.opened is not None
+    if when < state.opened.first_contact_at:
+        raise Refused("before-first-contact", f"{what} cannot be dated before the case's first contact "
+                                              f"({state.opened.first_contact_at.isoformat()})", 422)
+
+
+def _require_dated_within_case(state: State, when: datetime, recorded_at: datetime, what: str) -> None:
+    _require_after_first_contact(state, when, what)
+    if when > recorded_at + CLOCK_SKEW:
+        raise Refused("in-the-future", f"{what} cannot be dated in the future", 422)
+
+
+def _require_distinct_staff(staff: tuple[str, ...]) -> None:
+    if len(set(staff)) != len(staff):
+        raise Refused("staff-listed-twice", "Each staff member can be listed only once for a meeting", 422)
+
+
 def _open(command: OpenCase, state: State) -> Sequence[Event]:
     if state.opened is not None:
         if state.opened.origin_id == command.origin_id:
             return []  # the same referral delivered again: the case exists already
         raise Refused("case-already-exists", f"Case {command.case_id} was opened from another origin")
-    return [CaseOpened(case_id=command.case_id, person_ref=command.person_ref, origin_id=command.origin_id,
-                       channel=command.channel, area=command.area, administration=command.administration,
-                       gender=command.gender, first_contact_at=command.first_contact_at, opened_at=command.opened_at)]
+    return [CaseOpened(**command.model_dump())]
 
 
 def _reopen(command: ReopenCase, state: State) -> Sequence[Event]:
@@ -119,8 +154,7 @@ def _reopen(command: ReopenCase, state: State) -> Sequence[Event]:
 
 def _change_stage(command: ChangeStage, state: State) -> Sequence[Event]:
     if command.stage is Stage.CLOSED:
-        raise Refused("close-with-closure-reason",
-                      "A case is closed with a closure reason, not by a stage change", 422)
+        raise Refused("close-with-closure-reason", "A case is closed with a closure reason, not by a stage change", 422)
     if STAGE_ORDER.index(command.stage) <= STAGE_ORDER.index(state.stage):
         raise Refused("stage-not-forward",
                       f"Stages only move forward; the case is in {state.stage.value} and cannot go to {command.stage.value}")
@@ -134,74 +168,6 @@ def _change_handler(command: ChangeHandler, state: State) -> Sequence[Event]:
         raise Refused("same-handler", f"{command.handler} is already the responsible handler")
     return [HandlerChanged(case_id=command.case_id, previous_handler=state.handler, handler=command.handler,
                            specialism=command.specialism, reason=command.reason, changed_at=command.changed_at)]
-
-
-def _require_after_first_contact(state: State, when: datetime, what: str) -> None:
-    assert state.opened is not None
-    if when < state.opened.first_contact_at:
-        raise Refused("before-first-contact", f"{what} cannot be dated before the case's first contact "
-                                              f"({state.opened.first_contact_at.isoformat()})", 422)
-
-
-def _require_dated_within_case(state: State, command: Observed, when: datetime, what: str) -> None:
-    _require_after_first_contact(state, when, what)
-    if when > command.recorded_at + CLOCK_SKEW:
-        raise Refused("in-the-future", f"{what} cannot be dated in the future", 422)
-
-
-def _require_distinct_staff(staff: tuple[str, ...]) -> None:
-    if len(set(staff)) != len(staff):
-        raise Refused("staff-listed-twice", "Each staff member can be listed only once for a meeting", 422)
-
-
-def _sip(command: OfferSip | DeclineSip | EstablishSip, state: State) -> Sequence[Event]:
-    if state.sip is Sip.ESTABLISHED:
-        raise Refused("sip-already-established", "A SIP is already established for this case")
-    match command:
-        case OfferSip():
-            if state.sip is Sip.OFFERED:
-                raise Refused("sip-already-offered", "A SIP has been offered and the client has not answered yet")
-            return [SipOffered(case_id=command.case_id, offered_at=command.offered_at)]
-        case DeclineSip():
-            _require_open_offer(state, "declined")
-            return [SipDeclined(case_id=command.case_id, declined_at=command.declined_at)]
-        case EstablishSip():
-            if len(set(command.authorities)) < 2:
-                raise Refused("sip-needs-two-authorities",
-                              "A SIP coordinates at least two authorities (e.g. the municipality and the region)", 422)
-            _require_open_offer(state, "established")
-            return [SipEstablished(case_id=command.case_id, authorities=list(command.authorities),
-                                   established_at=command.established_at)]
-
-
-def _require_open_offer(state: State, what: str) -> None:
-    if state.sip is not Sip.OFFERED:
-        raise Refused("sip-not-offered", f"A SIP can only be {what} after it has been offered to the client")
-
-
-def _close(command: CloseCase, state: State, policy: Policy) -> Sequence[Event]:
-    housing = command.reason is ClosureReason.STABLE_HOUSING
-    if housing and command.housing_contract is None:
-        raise Refused("stable-housing-needs-contract", "Closing to stable housing needs the type of housing contract", 422)
-    if not housing and command.housing_contract is not None:
-        raise Refused("contract-only-with-stable-housing",
-                      "A housing contract is recorded only when the case closes to stable housing", 422)
-    if command.reason is ClosureReason.UNREACHABLE:
-        _require_documented_attempts(state, policy.unreachable_min_attempts)
-    return [CaseClosed(case_id=command.case_id, reason=command.reason, housing_contract=command.housing_contract,
-                       self_supporting=command.self_supporting or command.reason is ClosureReason.SELF_SUPPORT,
-                       closed_at=command.closed_at)]
-
-
-def _require_documented_attempts(state: State, minimum: int) -> None:
-    unanswered = state.unanswered_since_reached
-    if ContactMethod.PHONE not in unanswered:
-        raise Refused("unreachable-without-phone-attempt",
-                      "Before closing as unreachable the client must have been phoned without being reached")
-    if len(unanswered) < minimum:
-        raise Refused("unreachable-too-few-attempts",
-                      f"Closing as unreachable needs {minimum} documented contact attempts without reaching the client; "
-                      f"{len(unanswered)} recorded")
 
 
 def make_decider(policy: Policy = Policy()) -> Decider[Command, State, Event]:

@@ -66,6 +66,13 @@ REFUSALS = {
         [], ("contact-attempts", {"method": "phone", "outcome": "no_answer", "by": "cia.m",
                                   "attempted_at": (datetime.now(UTC) + timedelta(days=2)).isoformat()}),
         422, "in-the-future", "A contact attempt cannot be dated in the future"),
+    "handler assigned before the first contact": Refusal(
+        [], ("handler", ADDICTION | {"assigned_at": (FIRST_CONTACT - timedelta(days=1)).isoformat()}),
+        422, "before-first-contact",
+        f"A handler assignment cannot be dated before the case's first contact ({FIRST_CONTACT.isoformat()})"),
+    "closure dated in the future": Refusal(
+        [], ("closure", {"reason": "moved", "closed_at": (datetime.now(UTC) + timedelta(days=2)).isoformat()}),
+        422, "in-the-future", "A closure cannot be dated in the future"),
     "staff member listed twice": Refusal(
         [], ("meetings/held", {"staff": ["anna.h", "anna.h"]}),
         422, "staff-listed-twice", "Each staff member can be listed only once for a meeting"),
@@ -75,9 +82,6 @@ REFUSALS = {
     "SIP declined without an offer": Refusal(
         [], ("sip/decline", None),
         409, "sip-not-offered", "A SIP can only be declined after it has been offered to the client"),
-    "SIP established without an offer": Refusal(
-        [], ("sip", {"authorities": ["helsingborg", "region-skane"]}),
-        409, "sip-not-offered", "A SIP can only be established after it has been offered to the client"),
     "SIP offered twice": Refusal(
         [("sip/offer", None)], ("sip/offer", None),
         409, "sip-already-offered", "A SIP has been offered and the client has not answered yet"),
@@ -188,7 +192,8 @@ async def test_a_case_from_handler_to_closure_and_its_next_episode(casework):
         ("sip/offer", None),
         ("sip", {"authorities": ["helsingborg", "region-skane"]}),
         ("transfer", {"to_administration": "amf", "reason": "Income support is handled by AMF"}),
-        ("closure", {"reason": "stable_housing", "housing_contract": "first_hand", "self_supporting": True}),
+        ("closure", {"reason": "stable_housing", "housing_contract": "first_hand", "self_supporting": True,
+                     "closed_at": (FIRST_CONTACT + timedelta(days=8)).isoformat()}),
     ]
     for path, body in steps:
         response = await post(f"/cases/{case_id}/{path}", json=body)
@@ -202,6 +207,8 @@ async def test_a_case_from_handler_to_closure_and_its_next_episode(casework):
         "staff_met": ["bo.k", "rec.1"], "meetings_scheduled": 1, "meetings_held": 1, "sip": "established",
         "administration": "amf", "closure_reason": "stable_housing", "housing_contract": "first_hand",
     }
+
+    assert datetime.fromisoformat(case["closed_at"]) == FIRST_CONTACT + timedelta(days=8), "recorded later, dated when it happened"
 
     reopened = await post(f"/cases/{case_id}/reopen", json={"channel": "visit"})
     assert reopened.status_code == 201

@@ -1,5 +1,7 @@
 """The case decider, rule by rule: given events, when a command, then events or a refusal."""
 
+from datetime import datetime
+
 import pytest
 
 from casework.commands import (
@@ -36,7 +38,7 @@ def open_case(origin=ORIGIN) -> OpenCase:
 
 
 def close(reason=ClosureReason.UNREACHABLE, **fields) -> CloseCase:
-    return CloseCase(**(dict(case_id=CASE, reason=reason, closed_at=at(30)) | fields))
+    return CloseCase(**(dict(case_id=CASE, reason=reason, closed_at=at(30), recorded_at=NOW) | fields))
 
 
 # --- opening -------------------------------------------------------------------------------------
@@ -57,7 +59,7 @@ def test_opening_an_existing_case_from_another_origin_is_refused():
 
 
 def test_a_command_for_a_case_that_does_not_exist_is_refused_as_not_found():
-    error = refused(ChangeStage(case_id=CASE, stage=Stage.INVESTIGATION, changed_at=at(3)))
+    error = refused(ChangeStage(case_id=CASE, recorded_at=NOW, stage=Stage.INVESTIGATION, changed_at=at(3)))
     assert (error.rule, error.status, error.message) == ("case-not-found", 404, f"There is no case {CASE}")
 
 
@@ -65,7 +67,7 @@ def test_a_command_for_a_case_that_does_not_exist_is_refused_as_not_found():
 
 def test_stages_move_forward_and_may_skip_a_stage():
     history = [opened(), StageChanged(case_id=CASE, stage=Stage.PRELIMINARY_ASSESSMENT, changed_at=at(3))]
-    assert when(ChangeStage(case_id=CASE, stage=Stage.DECISION, changed_at=at(4)), *history) == [
+    assert when(ChangeStage(case_id=CASE, recorded_at=NOW, stage=Stage.DECISION, changed_at=at(4)), *history) == [
         StageChanged(case_id=CASE, stage=Stage.DECISION, changed_at=at(4))
     ]
 
@@ -73,31 +75,31 @@ def test_stages_move_forward_and_may_skip_a_stage():
 @pytest.mark.parametrize("stage", [Stage.ACTUALISED, Stage.PRELIMINARY_ASSESSMENT, Stage.INVESTIGATION])
 def test_a_stage_never_goes_back_or_repeats(stage):
     history = [opened(), StageChanged(case_id=CASE, stage=Stage.INVESTIGATION, changed_at=at(3))]
-    error = refused(ChangeStage(case_id=CASE, stage=stage, changed_at=at(4)), *history)
+    error = refused(ChangeStage(case_id=CASE, recorded_at=NOW, stage=stage, changed_at=at(4)), *history)
     assert (error.rule, error.status) == ("stage-not-forward", 409)
     assert error.message == f"Stages only move forward; the case is in investigation and cannot go to {stage.value}"
 
 
 def test_closing_is_not_a_stage_change():
-    error = refused(ChangeStage(case_id=CASE, stage=Stage.CLOSED, changed_at=at(4)), opened())
+    error = refused(ChangeStage(case_id=CASE, recorded_at=NOW, stage=Stage.CLOSED, changed_at=at(4)), opened())
     assert (error.rule, error.status) == ("close-with-closure-reason", 422)
 
 
 # --- handlers ------------------------------------------------------------------------------------
 
 def test_a_responsible_handler_is_assigned_with_a_specialism():
-    command = AssignHandler(case_id=CASE, handler=ADDICTION_HANDLER, specialism=Specialism.ADDICTION, assigned_at=at(3))
+    command = AssignHandler(case_id=CASE, recorded_at=NOW, handler=ADDICTION_HANDLER, specialism=Specialism.ADDICTION, assigned_at=at(3))
     assert when(command, opened()) == [assigned]
 
 
 def test_a_second_assignment_is_refused_because_a_change_needs_a_reason():
-    command = AssignHandler(case_id=CASE, handler=MENTAL_HEALTH_HANDLER, specialism=Specialism.MENTAL_HEALTH, assigned_at=at(4))
+    command = AssignHandler(case_id=CASE, recorded_at=NOW, handler=MENTAL_HEALTH_HANDLER, specialism=Specialism.MENTAL_HEALTH, assigned_at=at(4))
     error = refused(command, opened(), assigned)
     assert (error.rule, error.status) == ("handler-already-assigned", 409)
 
 
 def test_a_handler_change_names_the_previous_handler_and_the_reason():
-    command = ChangeHandler(case_id=CASE, handler=MENTAL_HEALTH_HANDLER, specialism=Specialism.MENTAL_HEALTH,
+    command = ChangeHandler(case_id=CASE, recorded_at=NOW, handler=MENTAL_HEALTH_HANDLER, specialism=Specialism.MENTAL_HEALTH,
                             reason=HandlerChangeReason.STAFF_TURNOVER, changed_at=at(5))
     assert when(command, opened(), assigned) == [
         HandlerChanged(case_id=CASE, previous_handler=ADDICTION_HANDLER, handler=MENTAL_HEALTH_HANDLER,
@@ -106,14 +108,14 @@ def test_a_handler_change_names_the_previous_handler_and_the_reason():
 
 
 def test_changing_the_handler_of_a_case_without_one_is_refused():
-    command = ChangeHandler(case_id=CASE, handler=MENTAL_HEALTH_HANDLER, specialism=Specialism.MENTAL_HEALTH,
+    command = ChangeHandler(case_id=CASE, recorded_at=NOW, handler=MENTAL_HEALTH_HANDLER, specialism=Specialism.MENTAL_HEALTH,
                             reason=HandlerChangeReason.CLIENT_WISH, changed_at=at(5))
     error = refused(command, opened())
     assert (error.rule, error.status) == ("no-handler-to-change", 409)
 
 
 def test_changing_to_the_same_handler_is_refused():
-    command = ChangeHandler(case_id=CASE, handler=ADDICTION_HANDLER, specialism=Specialism.MENTAL_HEALTH,
+    command = ChangeHandler(case_id=CASE, recorded_at=NOW, handler=ADDICTION_HANDLER, specialism=Specialism.MENTAL_HEALTH,
                             reason=HandlerChangeReason.SPECIALISM, changed_at=at(5))
     error = refused(command, opened(), assigned)
     assert (error.rule, error.status, error.message) == ("same-handler", 409, "anna.h is already the responsible handler")
@@ -139,7 +141,7 @@ def test_every_staff_member_met_is_recorded_and_counted_once_each():
 
 
 def test_a_first_meeting_is_scheduled_with_the_staff_who_will_be_there():
-    command = ScheduleMeeting(case_id=CASE, scheduled_for=at(14), staff=(ADDICTION_HANDLER,))
+    command = ScheduleMeeting(case_id=CASE, recorded_at=NOW, scheduled_for=at(14), staff=(ADDICTION_HANDLER,))
     assert when(command, opened(), assigned) == [
         MeetingScheduled(case_id=CASE, scheduled_for=at(14), staff=[ADDICTION_HANDLER])
     ]
@@ -171,7 +173,7 @@ def test_after_a_handler_change_only_the_new_handler_stops_the_wait_clock():
 
 @pytest.mark.parametrize("command", [
     HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(hours=-1), staff=(ADDICTION_HANDLER,)),
-    ScheduleMeeting(case_id=CASE, scheduled_for=at(days=-3), staff=(ADDICTION_HANDLER,)),
+    ScheduleMeeting(case_id=CASE, recorded_at=NOW, scheduled_for=at(days=-3), staff=(ADDICTION_HANDLER,)),
 ])
 def test_a_meeting_before_the_first_contact_is_never_valid(command):
     error = refused(command, opened(), assigned)
@@ -179,25 +181,40 @@ def test_a_meeting_before_the_first_contact_is_never_valid(command):
     assert error.message == "A meeting cannot be dated before the case's first contact (2025-03-03T09:00:00+00:00)"
 
 
-@pytest.mark.parametrize("command", [
-    RecordStaffMet(case_id=CASE, recorded_at=NOW, staff="rec.1", role="reception", met_at=at(hours=-1)),
-    RecordContactAttempt(case_id=CASE, recorded_at=NOW, method="phone", outcome="no_answer", by="rec.1", attempted_at=at(-1)),
-])
-def test_staff_met_or_contact_attempted_before_the_first_contact_is_never_valid(command):
+def dated(when_: datetime, recorded_at: datetime = NOW) -> list:
+    """One of every command that reports something that happened, all dated ``when_``."""
+    return [
+        ChangeStage(case_id=CASE, recorded_at=recorded_at, stage=Stage.INVESTIGATION, changed_at=when_),
+        AssignHandler(case_id=CASE, recorded_at=recorded_at, handler="x1", specialism=Specialism.GENERAL, assigned_at=when_),
+        RecordStaffMet(case_id=CASE, recorded_at=recorded_at, staff="rec.1", role="reception", met_at=when_),
+        HoldMeeting(case_id=CASE, recorded_at=recorded_at, held_at=when_, staff=("x1",)),
+        RecordContactAttempt(case_id=CASE, recorded_at=recorded_at, method="phone", outcome="no_answer", by="x1",
+                             attempted_at=when_),
+        OfferSip(case_id=CASE, recorded_at=recorded_at, offered_at=when_),
+        EstablishSip(case_id=CASE, recorded_at=recorded_at, authorities=("a-1", "b-2"), established_at=when_),
+        TransferCase(case_id=CASE, recorded_at=recorded_at, to_administration="amf", reason="x", transferred_at=when_),
+        CloseCase(case_id=CASE, recorded_at=recorded_at, reason=ClosureReason.OTHER, closed_at=when_),
+    ]
+
+
+@pytest.mark.parametrize("command", dated(at(hours=-1)), ids=lambda c: type(c).__name__)
+def test_nothing_about_a_case_is_dated_before_its_first_contact(command):
     error = refused(command, opened())
     assert (error.rule, error.status) == ("before-first-contact", 422)
+    assert error.message.endswith("cannot be dated before the case's first contact (2025-03-03T09:00:00+00:00)")
 
 
-@pytest.mark.parametrize("command", [
-    HoldMeeting(case_id=CASE, recorded_at=at(10), held_at=at(10, hours=1), staff=(ADDICTION_HANDLER,)),
-    RecordStaffMet(case_id=CASE, recorded_at=at(10), staff="rec.1", role="reception", met_at=at(11)),
-    RecordContactAttempt(case_id=CASE, recorded_at=at(10), method="phone", outcome="no_answer", by="rec.1",
-                         attempted_at=at(10, hours=1)),
-])
-def test_what_happened_cannot_be_dated_in_the_future(command):
+@pytest.mark.parametrize("command", dated(at(10, hours=1), recorded_at=at(10)), ids=lambda c: type(c).__name__)
+def test_nothing_about_a_case_is_dated_in_the_future(command):
     error = refused(command, opened())
     assert (error.rule, error.status) == ("in-the-future", 422)
     assert error.message.endswith("cannot be dated in the future")
+
+
+@pytest.mark.parametrize("command", dated(at(3), recorded_at=at(60)), ids=lambda c: type(c).__name__)
+def test_what_happened_earlier_can_be_recorded_later_with_its_own_time(command):
+    [event] = when(command, opened())
+    assert at(3) in event.model_dump().values()
 
 
 def test_a_clock_a_few_minutes_ahead_is_not_the_future():
@@ -259,8 +276,8 @@ offered = SipOffered(case_id=CASE, offered_at=at(20))
 
 
 def test_a_sip_is_offered_then_established_across_authorities():
-    assert when(OfferSip(case_id=CASE, offered_at=at(20)), opened()) == [offered]
-    command = EstablishSip(case_id=CASE, authorities=("helsingborg", "region-skane"), established_at=at(25))
+    assert when(OfferSip(case_id=CASE, recorded_at=NOW, offered_at=at(20)), opened()) == [offered]
+    command = EstablishSip(case_id=CASE, recorded_at=NOW, authorities=("helsingborg", "region-skane"), established_at=at(25))
     assert when(command, opened(), offered) == [
         SipEstablished(case_id=CASE, authorities=["helsingborg", "region-skane"], established_at=at(25))
     ]
@@ -268,37 +285,38 @@ def test_a_sip_is_offered_then_established_across_authorities():
 
 def test_a_sip_offer_can_be_declined_and_offered_again():
     declined = SipDeclined(case_id=CASE, declined_at=at(21))
-    assert when(DeclineSip(case_id=CASE, declined_at=at(21)), opened(), offered) == [declined]
-    assert when(OfferSip(case_id=CASE, offered_at=at(40)), opened(), offered, declined) == [
+    assert when(DeclineSip(case_id=CASE, recorded_at=NOW, declined_at=at(21)), opened(), offered) == [declined]
+    assert when(OfferSip(case_id=CASE, recorded_at=NOW, offered_at=at(40)), opened(), offered, declined) == [
         SipOffered(case_id=CASE, offered_at=at(40))
     ]
 
 
 @pytest.mark.parametrize("authorities", [(), ("helsingborg",), ("helsingborg", "helsingborg")])
 def test_a_sip_with_fewer_than_two_authorities_is_never_valid(authorities):
-    error = refused(EstablishSip(case_id=CASE, authorities=authorities, established_at=at(25)), opened(), offered)
+    error = refused(EstablishSip(case_id=CASE, recorded_at=NOW, authorities=authorities, established_at=at(25)), opened(), offered)
     assert (error.rule, error.status) == ("sip-needs-two-authorities", 422)
 
 
-@pytest.mark.parametrize("command", [
-    DeclineSip(case_id=CASE, declined_at=at(21)),
-    EstablishSip(case_id=CASE, authorities=("helsingborg", "region-skane"), established_at=at(25)),
-])
-def test_a_sip_not_offered_cannot_be_declined_or_established(command):
-    error = refused(command, opened())
+def test_a_sip_not_offered_cannot_be_declined():
+    error = refused(DeclineSip(case_id=CASE, recorded_at=NOW, declined_at=at(21)), opened())
     assert (error.rule, error.status) == ("sip-not-offered", 409)
+
+
+def test_a_sip_accepted_on_the_spot_is_established_without_a_recorded_offer():
+    command = EstablishSip(case_id=CASE, recorded_at=NOW, authorities=("helsingborg", "region-skane"), established_at=at(25))
+    assert [type(e) for e in when(command, opened())] == [SipEstablished]
 
 
 def test_a_sip_is_offered_once_until_answered_and_never_after_it_is_established():
     established = SipEstablished(case_id=CASE, authorities=["helsingborg", "region-skane"], established_at=at(25))
-    assert refused(OfferSip(case_id=CASE, offered_at=at(21)), opened(), offered).rule == "sip-already-offered"
-    assert refused(OfferSip(case_id=CASE, offered_at=at(30)), opened(), offered, established).rule == "sip-already-established"
+    assert refused(OfferSip(case_id=CASE, recorded_at=NOW, offered_at=at(21)), opened(), offered).rule == "sip-already-offered"
+    assert refused(OfferSip(case_id=CASE, recorded_at=NOW, offered_at=at(30)), opened(), offered, established).rule == "sip-already-established"
 
 
 # --- transfer ------------------------------------------------------------------------------------
 
 def test_a_case_is_transferred_to_another_administration_with_a_reason():
-    command = TransferCase(case_id=CASE, to_administration="amf", reason="Income support is handled by AMF",
+    command = TransferCase(case_id=CASE, recorded_at=NOW, to_administration="amf", reason="Income support is handled by AMF",
                            transferred_at=at(30))
     [event] = when(command, opened())
     assert event == CaseTransferred(case_id=CASE, from_administration="social-services", to_administration="amf",
@@ -309,7 +327,7 @@ def test_a_case_is_transferred_to_another_administration_with_a_reason():
 def test_a_transfer_to_the_administration_that_has_the_case_is_refused():
     moved = CaseTransferred(case_id=CASE, from_administration="social-services", to_administration="amf",
                             reason="AMF", transferred_at=at(30))
-    command = TransferCase(case_id=CASE, to_administration="amf", reason="again", transferred_at=at(31))
+    command = TransferCase(case_id=CASE, recorded_at=NOW, to_administration="amf", reason="again", transferred_at=at(31))
     error = refused(command, opened(), moved)
     assert (error.rule, error.status) == ("transfer-to-same-administration", 409)
     assert error.message == "The case already belongs to amf; a transfer needs another administration"
@@ -338,15 +356,15 @@ def test_closing_to_self_support_marks_the_client_self_supporting():
 
 
 ANY_COMMAND = [
-    ChangeStage(case_id=CASE, stage=Stage.INVESTIGATION, changed_at=at(91)),
-    AssignHandler(case_id=CASE, handler="x1", specialism=Specialism.GENERAL, assigned_at=at(91)),
-    ChangeHandler(case_id=CASE, handler="x1", specialism=Specialism.GENERAL, reason="other", changed_at=at(91)),
+    ChangeStage(case_id=CASE, recorded_at=NOW, stage=Stage.INVESTIGATION, changed_at=at(91)),
+    AssignHandler(case_id=CASE, recorded_at=NOW, handler="x1", specialism=Specialism.GENERAL, assigned_at=at(91)),
+    ChangeHandler(case_id=CASE, recorded_at=NOW, handler="x1", specialism=Specialism.GENERAL, reason="other", changed_at=at(91)),
     RecordStaffMet(case_id=CASE, recorded_at=NOW, staff="x1", role="handler", met_at=at(91)),
-    ScheduleMeeting(case_id=CASE, scheduled_for=at(95), staff=("x1",)),
+    ScheduleMeeting(case_id=CASE, recorded_at=NOW, scheduled_for=at(95), staff=("x1",)),
     HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(91), staff=("x1",)),
     RecordContactAttempt(case_id=CASE, recorded_at=NOW, method="phone", outcome="reached", by="x1", attempted_at=at(91)),
-    OfferSip(case_id=CASE, offered_at=at(91)),
-    TransferCase(case_id=CASE, to_administration="amf", reason="x", transferred_at=at(91)),
+    OfferSip(case_id=CASE, recorded_at=NOW, offered_at=at(91)),
+    TransferCase(case_id=CASE, recorded_at=NOW, to_administration="amf", reason="x", transferred_at=at(91)),
     close(ClosureReason.OTHER),
 ]
 

@@ -35,21 +35,21 @@ commands = st.one_of(
     st.builds(OpenCase, case_id=case, person_ref=st.just(PERSON), origin_id=st.sampled_from([ORIGIN, "contact-other"]),
               channel=st.sampled_from(Channel), area=st.sampled_from(Area), administration=administrations,
               gender=st.sampled_from(Gender), first_contact_at=st.just(T0), opened_at=times),
-    st.builds(ChangeStage, case_id=case, stage=st.sampled_from(Stage), changed_at=times),
-    st.builds(AssignHandler, case_id=case, handler=staff, specialism=st.sampled_from(Specialism), assigned_at=times),
-    st.builds(ChangeHandler, case_id=case, handler=staff, specialism=st.sampled_from(Specialism),
+    st.builds(ChangeStage, case_id=case, recorded_at=st.just(NOW), stage=st.sampled_from(Stage), changed_at=times),
+    st.builds(AssignHandler, case_id=case, recorded_at=st.just(NOW), handler=staff, specialism=st.sampled_from(Specialism), assigned_at=times),
+    st.builds(ChangeHandler, case_id=case, recorded_at=st.just(NOW), handler=staff, specialism=st.sampled_from(Specialism),
               reason=st.sampled_from(HandlerChangeReason), changed_at=times),
     st.builds(RecordStaffMet, case_id=case, recorded_at=st.just(NOW), staff=staff, role=st.just("reception"), met_at=times),
-    st.builds(ScheduleMeeting, case_id=case, scheduled_for=times, staff=st.lists(staff, min_size=1, max_size=3).map(tuple)),
+    st.builds(ScheduleMeeting, case_id=case, recorded_at=st.just(NOW), scheduled_for=times, staff=st.lists(staff, min_size=1, max_size=3).map(tuple)),
     st.builds(HoldMeeting, case_id=case, recorded_at=times, held_at=times, staff=st.lists(staff, min_size=1, max_size=3).map(tuple),
               support_person_present=st.booleans()),
     st.builds(RecordContactAttempt, case_id=case, recorded_at=st.just(NOW), method=st.sampled_from(ContactMethod),
               outcome=st.sampled_from(ContactOutcome), by=staff, attempted_at=times),
-    st.builds(OfferSip, case_id=case, offered_at=times),
-    st.builds(DeclineSip, case_id=case, declined_at=times),
-    st.builds(EstablishSip, case_id=case, authorities=st.lists(administrations, max_size=3).map(tuple), established_at=times),
-    st.builds(TransferCase, case_id=case, to_administration=administrations, reason=st.just("needs AMF"), transferred_at=times),
-    st.builds(CloseCase, case_id=case, reason=st.sampled_from(ClosureReason),
+    st.builds(OfferSip, case_id=case, recorded_at=st.just(NOW), offered_at=times),
+    st.builds(DeclineSip, case_id=case, recorded_at=st.just(NOW), declined_at=times),
+    st.builds(EstablishSip, case_id=case, recorded_at=st.just(NOW), authorities=st.lists(administrations, max_size=3).map(tuple), established_at=times),
+    st.builds(TransferCase, case_id=case, recorded_at=st.just(NOW), to_administration=administrations, reason=st.just("needs AMF"), transferred_at=times),
+    st.builds(CloseCase, case_id=case, recorded_at=st.just(NOW), reason=st.sampled_from(ClosureReason),
               housing_contract=st.none() | st.sampled_from(HousingContract), self_supporting=st.booleans(), closed_at=times),
 )
 # Unreachable closures only pass after many attempts: weight them so the rule is exercised often.
@@ -58,7 +58,7 @@ attempts_then_close = st.lists(
               outcome=st.sampled_from([ContactOutcome.NO_ANSWER, ContactOutcome.RETURNED, ContactOutcome.REACHED]),
               by=staff, attempted_at=times),
     max_size=6,
-).map(lambda attempts: [*attempts, CloseCase(case_id=CASE, reason=ClosureReason.UNREACHABLE, closed_at=T0 + timedelta(days=60))])
+).map(lambda attempts: [*attempts, CloseCase(case_id=CASE, reason=ClosureReason.UNREACHABLE, closed_at=T0 + timedelta(days=60), recorded_at=NOW)])
 sequences = st.lists(st.one_of(commands.map(lambda c: [c]), attempts_then_close), max_size=25).map(
     lambda groups: [command for group in groups for command in group]
 )
