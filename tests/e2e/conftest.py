@@ -1,0 +1,51 @@
+"""Intake, outreach and casework running together over the real Kafka and PostgreSQL, in a namespace of their own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest_asyncio
+from fastapi import FastAPI
+
+from casework.app import create_app as create_casework
+from casework.settings import CaseworkSettings
+from eventkit.settings import KafkaSettings
+from eventkit.testing import namespace
+from intake.app import create_app as create_intake
+from intake.settings import IntakeSettings
+from outreach.app import create_app as create_outreach
+from outreach.settings import OutreachSettings
+
+
+@dataclass
+class Platform:
+    kafka: KafkaSettings
+    intake: httpx.AsyncClient
+    outreach: httpx.AsyncClient
+    casework: httpx.AsyncClient
+    pseudonym_key: bytes
+
+
+@asynccontextmanager
+async def serving(app: FastAPI, name: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}") as client:
+            yield client
+
+
+@pytest_asyncio.fixture(scope="module")
+async def platform(settings) -> AsyncIterator[Platform]:
+    ns = namespace()
+    shared = dict(kafka=settings.kafka.model_copy(update={"topic_prefix": ns + "."}), postgres=settings.postgres,
+                  pseudonym_key=settings.pseudonym_key)
+    async with AsyncExitStack() as services:
+        intake = await services.enter_async_context(
+            serving(create_intake(IntakeSettings(db_schema=f"{ns}_intake", **shared)), "intake"))
+        outreach = await services.enter_async_context(
+            serving(create_outreach(OutreachSettings(db_schema=f"{ns}_outreach", **shared)), "outreach"))
+        casework = await services.enter_async_context(
+            serving(create_casework(CaseworkSettings(db_schema=f"{ns}_casework", **shared)), "casework"))
+        yield Platform(shared["kafka"], intake, outreach, casework, settings.pseudonym_key.get_secret_value().encode())
