@@ -1,0 +1,62 @@
+"""The domain stays pure, and case ids are derived so that a repeated cause finds the same case."""
+
+import ast
+from datetime import UTC, datetime
+from pathlib import Path
+
+import casework
+from casework.ids import case_id_for_origin, successor_case_id
+from casework.referrals import open_case_for
+from contracts.intake import ReferredToCasework
+from contracts.outreach import CaseRequestedFromOutreach
+
+PURE = ["commands.py", "state.py", "domain.py", "closing.py", "ids.py"]
+ALLOWED = {"__future__", "collections", "dataclasses", "datetime", "enum", "functools", "typing", "uuid", "pydantic",
+           "contracts", "eventkit.decider", "eventkit.events"}
+
+
+def imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_the_domain_imports_nothing_that_does_io_and_reads_no_clock():
+    package = Path(casework.__file__).parent
+    for name in PURE:
+        source = (package / name).read_text()
+        outside = {m for m in imports(package / name) if not any(m == a or m.startswith(a + ".") for a in ALLOWED)}
+        assert not outside, f"{name} imports {outside}"
+        for impure in ("now(", "utcnow", "uuid4", "uuid1", "random"):
+            assert impure not in source, f"{name} uses {impure}"
+
+
+def test_a_case_id_is_derived_from_its_origin_and_stable():
+    assert case_id_for_origin("contact-1") == case_id_for_origin("contact-1") != case_id_for_origin("contact-2")
+    assert case_id_for_origin("contact-1") == "case-e67284fd-fc87-51f5-8b15-fac9bb0cf124", "never changes between releases"
+    first = case_id_for_origin("contact-1")
+    assert successor_case_id(first) == successor_case_id(first) != first, "a closed case has one next episode"
+
+
+def test_a_referral_from_reception_opens_a_case_whose_wait_starts_at_the_contact():
+    contacted, referred, now = (datetime(2025, 3, d, 9, tzinfo=UTC) for d in (3, 5, 6))
+    referral = ReferredToCasework(contact_id="contact-1", person_ref="p-" + "b" * 32, channel="visit", area="addiction",
+                                  administration="social-services", gender="female", contacted_at=contacted,
+                                  referred_at=referred)
+    command = open_case_for(referral, opened_at=now)
+    assert (command.case_id, command.origin_id, command.channel, command.first_contact_at, command.opened_at) == (
+        case_id_for_origin("contact-1"), "contact-1", "visit", contacted, now)
+
+
+def test_a_case_requested_from_outreach_is_an_outreach_case_from_the_first_encounter():
+    first, requested, now = (datetime(2025, 3, d, 9, tzinfo=UTC) for d in (1, 4, 4))
+    request = CaseRequestedFromOutreach(outreach_id="outreach-1", person_ref="p-" + "c" * 32, area="homelessness",
+                                        administration="social-services", gender="male", first_contact_at=first,
+                                        requested_at=requested)
+    command = open_case_for(request, opened_at=now)
+    assert (command.case_id, command.origin_id, command.channel, command.first_contact_at) == (
+        case_id_for_origin("outreach-1"), "outreach-1", "outreach", first)
