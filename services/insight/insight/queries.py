@@ -152,3 +152,6 @@ class Reader:
                   LIMIT ${len(params) + 1} OFFSET ${len(params) + 2}"""
         return [dict(r) for r in await self.pool.fetch(sql, *params, limit, offset)]
 
+    async def administrations(self) -> list[str]:
+        """The administrations that have cases, for the dashboard's choice list."""
+        return [r[0] for r in await self.pool.fetch(f"SELECT DISTINCT administration FROM {self.view} ORDER BY 1")]

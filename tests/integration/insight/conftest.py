@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterable
 
 import asyncpg
+import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 
 from contracts import topics
@@ -13,6 +14,7 @@ from eventkit.consumer import EventConsumer
 from eventkit.envelope import to_record
 from eventkit.kafka import ensure_topics
 from eventkit.settings import Settings
+from eventkit.testing import namespace
 from fixtures.golden_log import Produced
 from insight import generations
 from insight.projections.journey import TOPICS, Generation, JourneyProjection
@@ -49,3 +51,23 @@ async def consumer_for(pool: asyncpg.Pool, producer: AIOKafkaProducer, settings:
                              settings.kafka.topic(topics.DEAD_LETTERS), retry_pause=0.1)
     await consumer.start()
     return consumer
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def golden_views(pool, producer, settings) -> InsightSettings:
+    """The golden log projected into a live generation of its own namespace; read-only for the tests using it."""
+    from fixtures.golden_log import golden_log
+
+    insight = insight_settings(settings, namespace())
+    await prepare_topics(insight)
+    generation = await new_generation(pool, insight)
+    consumer = await consumer_for(pool, producer, insight, generation)
+    log = golden_log()
+    try:
+        await publish(producer, insight, log.on_time + log.late)
+        await consumer.run_until_caught_up()
+    finally:
+        await consumer.stop()
+    async with pool.acquire() as conn:
+        await generations.switch(conn, insight.db_schema, generation)
+    return insight

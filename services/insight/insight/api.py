@@ -1,0 +1,152 @@
+"""The read API: one endpoint per view, the same filters on every one, JSON or CSV.
+
+CSV: add ``?format=csv`` or ask for the same path ending in ``.csv``.
+A filter value that is not valid is a 422 naming the field (``loc: ["query", "<field>"]``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from contracts.vocabulary import Area, Gender
+from eventkit.logs import get_logger
+
+from . import rows as r
+from .filters import ChannelFilter, Dimension, Filters
+from .queries import Reader
+
+log = get_logger(__name__)
+router = APIRouter(prefix="/api", tags=["views"])
+CODE = r"^[a-z0-9][a-z0-9-]{1,39}$"
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}, "description": "The rows as CSV"}}
+
+
+def filters(
+    period_from: Annotated[date | None, Query(alias="from", description="First day of the period (inclusive)")] = None,
+    period_to: Annotated[date | None, Query(alias="to", description="Last day of the period (inclusive)")] = None,
+    area: Area | None = None,
+    channel: Annotated[ChannelFilter | None, Query(
+        description="A channel, or a group of them: reception (phone, visit, digital), partner (partner_drop_in), outreach")] = None,
+    administration: Annotated[str | None, Query(pattern=CODE, description="e.g. social-services, amf")] = None,
+    gender: Gender | None = None,
+) -> Filters:
+    if period_from and period_to and period_from > period_to:
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "to"), "input": str(period_to),
+                                       "msg": "Value error, 'to' must be on or after 'from'"}])
+    return Filters(period_from, period_to, area, channel, administration, gender)
+
+
+AnyFilters = Annotated[Filters, Depends(filters)]
+By = Annotated[list[Dimension], Query(description="Group by these dimensions (repeat the parameter for several)")]
+Format = Annotated[Literal["json", "csv"], Query(description="csv for a spreadsheet")]
+
+
+def reader(request: Request) -> Reader:
+    return request.app.state.reader
+
+
+def today(request: Request, as_of: Annotated[date | None, Query(description="The day counted as today")] = None) -> date:
+    return as_of or datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+
+
+Read = Annotated[Reader, Depends(reader)]
+Today = Annotated[date, Depends(today)]
+
+
+def respond(request: Request, format: str, result: list[dict[str, Any]], model: type[BaseModel]) -> Any:
+    if format != "csv" and not request.url.path.endswith(".csv"):
+        return result
+    out = io.StringIO()
+    columns = list(result[0]) if result else list(model.model_fields)
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in result)
+    name = request.url.path.removeprefix("/api/").removesuffix(".csv").replace("/", "-")
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="insight-{name}.csv"'})
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def views(path: str, model: type[BaseModel], summary: str):
+    """Register an endpoint at ``path`` (JSON, or CSV with format=csv) and at ``path.csv``."""
+    json_route = router.get(path, response_model=list[model], summary=summary, responses=CSV_RESPONSE)
+    csv_route = router.get(f"{path}.csv", response_class=Response, summary=f"{summary} (CSV)", responses=CSV_RESPONSE)
+    return lambda endpoint: csv_route(json_route(endpoint))
+
+
+@views("/waits", r.WaitRow, "The wait to the first meeting with the responsible handler")
+async def waits(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
+    return respond(request, format, await read.waits(f, by), r.WaitRow)
+
+
+@views("/stages", r.StageRow, "Each stage of the wait: contact → referral → assignment → first meeting")
+async def stages(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
+    return respond(request, format, await read.stages(f, by), r.StageRow)
+
+
+@views("/trend", r.TrendRow, "Month by month: opened, met, waiting, lost, and the wait")
+async def trend(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
+    return respond(request, format, await read.trend(f, by), r.TrendRow)
+
+
+@views("/waiting-now", r.WaitingRow, "Everyone still waiting for a first meeting, the longest without contact first")
+async def waiting_now(request: Request, read: Read, f: AnyFilters, day: Today, format: Format = "json",
+                      at_risk_days: Annotated[int | None, Query(ge=1, description="Defaults to the setting (14)")] = None,
+                      at_risk_only: bool = False):
+    threshold = at_risk_days or request.app.state.settings.at_risk_days
+    result = await read.waiting_now(f, day, threshold, at_risk_only)
+    log.info("case-level read", view="waiting-now", rows=len(result), client=request.client and request.client.host)
+    return respond(request, format, result, r.WaitingRow)
+
+
+@views("/lost", r.LostRow, "Cases closed as unreachable or declined before a first meeting")
+async def lost(request: Request, read: Read, f: AnyFilters, format: Format = "json"):
+    result = await read.lost(f)
+    log.info("case-level read", view="lost", rows=len(result), client=request.client and request.client.host)
+    return respond(request, format, result, r.LostRow)
+
+
+@views("/lost/summary", r.LostSummaryRow, "How many were lost during the wait, and the attempts made before closing")
+async def lost_summary(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
+    return respond(request, format, await read.lost_summary(f, by), r.LostSummaryRow)
+
+
+@views("/outcomes", r.OutcomeRow, "Closures against the goals (the period and month/year are those of the closure)")
+async def outcomes(request: Request, read: Read, f: AnyFilters, day: Today, by: By = [Dimension.YEAR],  # noqa: B006
+                   format: Format = "json"):
+    s = request.app.state.settings
+    return respond(request, format, await read.outcomes(f, by, s.stable_housing_goal, s.reactualised_goal, day), r.OutcomeRow)
+
+
+@views("/continuity", r.ContinuityRow, "Handler changes and distinct staff met before the first meeting")
+async def continuity(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
+    return respond(request, format, await read.continuity(f, by), r.ContinuityRow)
+
+
+@views("/continuity/distribution", r.ContinuityBucket, "How many cases had 0, 1, 2… handler changes / staff met")
+async def continuity_distribution(request: Request, read: Read, f: AnyFilters, format: Format = "json"):
+    return respond(request, format, await read.continuity_distribution(f), r.ContinuityBucket)
+
+
+@views("/cases", r.CaseRow, "Every measure of each case (pseudonymous)")
+async def cases(request: Request, read: Read, f: AnyFilters, format: Format = "json",
+                limit: Annotated[int, Query(ge=1, le=10000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0):
+    result = await read.cases(f, limit, offset)
+    log.info("case-level read", view="cases", rows=len(result), client=request.client and request.client.host)
+    return respond(request, format, result, r.CaseRow)

@@ -1,0 +1,61 @@
+"""Wiring only: settings, the runtime (pool, producer, the live projection), the read API and the dashboard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import asyncpg
+from fastapi import FastAPI
+
+from eventkit import http
+from eventkit.runtime import Runtime
+
+from . import api, dashboard
+from .follower import LiveFollower, live_generation
+from .projections.journey import JourneyProjection
+from .queries import Reader
+from .settings import InsightSettings
+
+
+def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> FastAPI:
+    """The HTTP app without the projection running; ``pool`` makes it a reader of existing views (tests)."""
+    app = FastAPI(
+        title="Väntrum insight",
+        summary="The read side: waits to the first meeting, where the time goes, who is waiting now, "
+                "who was lost, outcomes against the goals, and continuity. Every view as JSON or CSV.",
+        version="1",
+    )
+    app.state.settings = settings
+    if pool is not None:
+        app.state.reader = Reader(pool, settings.db_schema)
+    app.include_router(api.router)
+    dashboard.install(app)
+    http.install(app)
+    return app
+
+
+def create_app(settings: InsightSettings | None = None) -> FastAPI:
+    settings = settings or InsightSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        generation = await live_generation(settings)
+        runtime = Runtime(settings, make_stores=lambda pool: [],
+                          make_handlers=lambda pool, stores: [JourneyProjection(settings, generation)],
+                          run_background=False)  # the follower runs the consumer, so it can switch generations
+        async with runtime:
+            app.state.reader = Reader(runtime.pool, settings.db_schema)
+            follower = LiveFollower(settings, runtime.pool, runtime.producer, runtime.consumers[0], generation)
+            task = asyncio.create_task(follower.run(), name="insight:follower")
+            try:
+                yield
+            finally:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
+    app = build_app(settings)
+    app.router.lifespan_context = lifespan
+    return app

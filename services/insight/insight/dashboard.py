@@ -1,0 +1,102 @@
+"""The staff dashboard: one server-rendered page (Jinja2), Swedish first, charts from plotly.
+
+The filter form is a plain GET form, so it works with the keyboard and without
+JavaScript; only the charts need plotly.js, which the app serves itself (no CDN).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+import plotly
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from contracts.vocabulary import Area, Gender
+
+from . import charts
+from .api import AnyFilters, Read, Today
+from .filters import ChannelFilter, Dimension, Filters
+from .i18n import label, strings
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+GroupBy = Literal["area", "channel_group", "channel", "administration", "gender"]
+FILTER_PARAMS = ("from", "to", "area", "channel", "administration", "gender")
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+
+
+@router.get("/static/plotly.min.js")
+async def plotly_js() -> FileResponse:
+    return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lang: Literal["sv", "en"] = "sv",
+                    group_by: Annotated[GroupBy, Query()] = "area", at_risk_only: bool = False) -> HTMLResponse:
+    settings = request.app.state.settings
+    dimension = Dimension(group_by)
+    data = await _gather(read, f, day, dimension, at_risk_only, settings)
+    context = {
+        "lang": lang, "t": strings(lang), "label": lambda enum, value: label(lang, enum, value),
+        "num": lambda value, digits=1: _number(value, lang, digits), "pct": lambda value: _percent(value, lang),
+        "day": day, "settings": settings, "group_by": group_by, "at_risk_only": at_risk_only,
+        "selected": {k: request.query_params.get(k, "") for k in FILTER_PARAMS},
+        "options": {"area": list(Area), "channel": list(ChannelFilter), "gender": list(Gender),
+                    "administration": await read.administrations(),
+                    "group_by": ["area", "channel_group", "channel", "administration", "gender"]},
+        "switch_language": "?" + urlencode({**request.query_params, "lang": "en" if lang == "sv" else "sv"}),
+        "csv": lambda view, **extra: _csv_link(request, view, extra),
+        "group_label": lambda row: charts.group_label(lang, group_by, row),
+        "charts": {
+            "wait": charts.to_div(charts.wait_by_group(data["waits"], group_by, lang), "chart-wait"),
+            "trend": charts.to_div(charts.trend(data["trend"], lang), "chart-trend"),
+            "stages": charts.to_div(charts.stages(data["stages"], group_by, lang), "chart-stages"),
+            "outcomes": charts.to_div(charts.outcomes(data["outcomes"], settings.stable_housing_goal,
+                                                      settings.reactualised_goal, lang), "chart-outcomes"),
+            "continuity": charts.to_div(charts.continuity(data["buckets"], lang), "chart-continuity"),
+        },
+        **data,
+    }
+    return templates.TemplateResponse(request, "dashboard.html", context)
+
+
+async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_risk_only: bool, settings: Any) -> dict:
+    waiting = await read.waiting_now(f, day, settings.at_risk_days)
+    return {
+        "overall": (await read.waits(f, []))[0],
+        "waits": await read.waits(f, [dimension]),
+        "trend": await read.trend(f, []),
+        "stages": await read.stages(f, [dimension]),
+        "waiting": [w for w in waiting if w["at_risk"] or not at_risk_only],
+        "at_risk_total": sum(1 for w in waiting if w["at_risk"]),
+        "waiting_total": len(waiting),
+        "lost": await read.lost(f),
+        "lost_summary": (await read.lost_summary(f, []))[0],
+        "outcomes": await read.outcomes(f, [Dimension.YEAR], settings.stable_housing_goal, settings.reactualised_goal, day),
+        "continuity": (await read.continuity(f, []))[0],
+        "buckets": await read.continuity_distribution(f),
+    }
+
+
+def _csv_link(request: Request, view: str, extra: dict[str, str]) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k in FILTER_PARAMS]
+    return f"/api/{view}.csv?" + urlencode(params + list(extra.items()))
+
+
+def _number(value: float | None, lang: str, digits: int) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if lang == "sv" else text
+
+
+def _percent(value: float | None, lang: str) -> str:
+    return "–" if value is None else f"{_number(100 * value, lang, 1)} %"

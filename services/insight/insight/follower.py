@@ -1,0 +1,81 @@
+"""Keeping the live generation up to date in a running service, and following a rebuild's switch."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from contracts import topics
+from eventkit.consumer import EventConsumer, prepare
+from eventkit.db import create_pool
+from eventkit.logs import get_logger
+
+from . import generations
+from .projections.journey import Generation, JourneyProjection
+from .rebuild import rebuild_lock
+from .settings import InsightSettings
+
+log = get_logger(__name__)
+
+
+async def live_generation(settings: InsightSettings) -> Generation:
+    """The live generation; on the very first start, a new empty one made live at once."""
+    pool = await create_pool(settings.postgres.model_copy(update={"min_connections": 1, "max_connections": 2}))
+    try:
+        async with pool.acquire() as conn:
+            await generations.ensure_control(conn, settings.db_schema)
+            # A rebuild creates generations too: wait for one that is running, so the two never race.
+            await conn.execute("SELECT pg_advisory_lock(hashtext($1))", rebuild_lock(settings.db_schema))
+            try:
+                if (current := await generations.live(conn, settings.db_schema)) is not None:
+                    return current
+                first = await generations.create(conn, settings)
+                await prepare(pool, JourneyProjection(settings, first))
+                await generations.switch(conn, settings.db_schema, first)
+                return first
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", rebuild_lock(settings.db_schema))
+    finally:
+        await pool.close()
+
+
+class LiveFollower:
+    """Runs the live generation's consumer; when a rebuild switches the pointer, moves to the new generation.
+
+    The new generation's consumer group has the offsets where the rebuild stopped,
+    so the follower carries on from there without re-reading the log.
+    """
+
+    def __init__(self, settings: InsightSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
+                 consumer: EventConsumer, generation: Generation) -> None:
+        self.settings, self.pool, self.producer = settings, pool, producer
+        self.consumer, self.generation = consumer, generation
+
+    async def run(self) -> None:
+        await self.consumer.start()
+        try:
+            while True:
+                await self._follow_for(self.settings.follow_interval)
+                latest = await generations.live(self.pool, self.settings.db_schema)
+                if latest is not None and latest != self.generation:
+                    await self._move_to(latest)
+        finally:
+            await self.consumer.stop()
+
+    async def _follow_for(self, seconds: float) -> None:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                await self.consumer.poll(timeout_ms=500)
+            except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
+                return  # our generation was dropped under us: a rebuild switched; look at the pointer now
+
+    async def _move_to(self, generation: Generation) -> None:
+        log.info("following the new live generation", old=self.generation.number, new=generation.number)
+        await self.consumer.stop()
+        self.consumer = EventConsumer(JourneyProjection(self.settings, generation), self.pool, self.producer,
+                                      self.settings.kafka, self.settings.kafka.topic(topics.DEAD_LETTERS))
+        self.generation = generation
+        await self.consumer.start()

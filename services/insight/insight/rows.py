@@ -1,0 +1,163 @@
+"""What each read endpoint returns, field by field (the OpenAPI document is generated from these)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from contracts.casework import ClosureReason, ContactOutcome
+from contracts.vocabulary import Area, Channel, Gender
+
+from .filters import ChannelGroup
+
+Days = Field(description="Days between local calendar dates")
+
+
+class Group(BaseModel):
+    """The dimensions a row is grouped by (only those asked for in ``by`` are set)."""
+
+    area: Area | None = None
+    channel: Channel | None = None
+    channel_group: ChannelGroup | None = None
+    administration: str | None = Field(None, description="The responsible administration when the wait was measured")
+    gender: Gender | None = None
+    month: str | None = Field(None, description="YYYY-MM", examples=["2024-03"])
+    year: str | None = Field(None, examples=["2024"])
+
+
+class Distribution(BaseModel):
+    cases: int = Field(description="Cases measured")
+    median_days: float | None = None
+    p90_days: float | None = Field(None, description="90th percentile (percentile_cont)")
+    mean_days: float | None = None
+
+
+class WaitRow(Group, Distribution):
+    """First contact → first meeting with the responsible handler, for waits that have ended."""
+
+
+class StageRow(Group, Distribution):
+    stage: Literal["contact_to_referral", "referral_to_assignment", "assignment_to_meeting"]
+
+
+class TrendRow(Group):
+    month: str = Field(description="Month of first contact, YYYY-MM")
+    opened: int = Field(description="Cases whose first contact was in the month")
+    met: int = Field(description="…of which have had their first meeting")
+    waiting: int = Field(description="…are still waiting")
+    lost: int = Field(description="…were lost during the wait")
+    median_days: float | None = None
+    p90_days: float | None = None
+    mean_days: float | None = None
+
+
+class CaseRef(BaseModel):
+    case_id: str
+    area: Area
+    channel: Channel
+    channel_group: ChannelGroup
+    administration: str
+    gender: Gender
+    first_contact_day: date
+
+
+class WaitingRow(CaseRef):
+    days_waited: int = Days
+    assigned: bool = Field(description="A handler is assigned")
+    contact_attempts: int
+    last_attempt_at: datetime | None
+    last_attempt_outcome: ContactOutcome | None
+    last_contact_day: date = Field(description="Latest of: first contact, contact attempt, staff met, meeting")
+    days_without_contact: int = Days
+    at_risk: bool = Field(description="days_without_contact ≥ at_risk_days")
+
+
+class LostRow(CaseRef):
+    closed_day: date
+    days_waited: int = Field(description="First contact → closure, in days")
+    closure_reason: Literal["unreachable", "declined"]
+    attempts_before_closing: int
+    last_attempt_at: datetime | None
+
+
+class LostSummaryRow(Group):
+    opened: int
+    lost: int
+    lost_share: float | None = Field(description="lost / opened")
+    unreachable: int
+    declined: int
+    lost_without_attempt: int = Field(description="Lost cases closed without a single recorded contact attempt")
+    mean_attempts_before_closing: float | None
+    min_attempts_before_closing: int | None
+
+
+class OutcomeRow(Group):
+    closed: int
+    stable_housing: int
+    stable_housing_share: float | None
+    housing_first_hand: int
+    housing_second_hand: int
+    housing_training_flat: int
+    housing_lodger: int
+    housing_owned: int
+    self_supporting: int
+    self_supporting_share: float | None
+    reactualised: int = Field(description="The same person had a new case opened within 365 days of the closure")
+    reactualised_share: float | None
+    followed_a_full_year: int = Field(description="Closures at least 365 days before as_of (their re-actualisation is final)")
+    meets_housing_goal: bool | None
+    meets_reactualised_goal: bool | None
+
+
+class ContinuityRow(Group):
+    cases: int
+    with_handler_change: int
+    with_handler_change_share: float | None
+    mean_handler_changes: float | None
+    max_handler_changes: int | None
+    mean_staff_met: float | None = Field(description="Distinct staff met before the first meeting")
+    median_staff_met: float | None
+    max_staff_met: int | None
+
+
+class ContinuityBucket(BaseModel):
+    measure: Literal["handler_changes", "staff_met_before_first_meeting"]
+    value: int
+    cases: int
+
+
+class CaseRow(CaseRef):
+    person_ref: str
+    episode: int
+    previous_case_id: str | None
+    opening_administration: str
+    month: str
+    first_contact_at: datetime
+    opened_at: datetime
+    referral_at: datetime
+    assigned_at: datetime | None
+    first_meeting_at: datetime | None
+    preliminary_assessment_at: datetime | None
+    investigation_at: datetime | None
+    decision_at: datetime | None
+    intervention_at: datetime | None
+    wait_days: int | None
+    contact_to_referral_days: int | None
+    referral_to_assignment_days: int | None
+    assignment_to_meeting_days: int | None
+    handler_changes: int
+    handler_changes_before_first_meeting: int
+    staff_met_before_first_meeting: int
+    staff_met: int
+    contact_attempts: int
+    last_attempt_at: datetime | None
+    sip: Literal["none", "offered", "declined", "established"]
+    waiting: bool
+    closed_at: datetime | None
+    closure_reason: ClosureReason | None
+    housing_contract: str | None
+    self_supporting: bool | None
+    reactualised_within_year: bool | None
+    lost_during_wait: bool | None
