@@ -10,11 +10,13 @@ import csv
 import io
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from pydantic import BaseModel
 
 from contracts.vocabulary import Area, Gender
@@ -43,6 +45,19 @@ def filters(
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "to"), "input": str(period_to),
                                        "msg": "Value error, 'to' must be on or after 'from'"}])
     return Filters(period_from, period_to, area, channel, administration, gender)
+
+
+class DropEmptyQueryValues:
+    """``?area=`` means "no filter": an HTML form sends every field, the empty ones included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            scope = {**scope, "query_string": urlencode([(k, v) for k, v in pairs if v != ""]).encode("latin-1")}
+        await self.app(scope, receive, send)
 
 
 AnyFilters = Annotated[Filters, Depends(filters)]

@@ -28,6 +28,7 @@ def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> Fa
         version="1",
     )
     app.state.settings = settings
+    app.add_middleware(api.DropEmptyQueryValues)
     if pool is not None:
         app.state.reader = Reader(pool, settings.db_schema)
     app.include_router(api.router)

@@ -17,9 +17,10 @@ STEPS = ["contact_to_referral", "referral_to_assignment", "assignment_to_meeting
 
 
 def _layout(fig: go.Figure, **extra: Any) -> go.Figure:
-    fig.update_layout(template="plotly_white", height=340, margin={"l": 60, "r": 20, "t": 30, "b": 50},
-                      font={"family": "system-ui, sans-serif", "size": 14, "color": "#1a1a1a"},
-                      legend={"orientation": "h", "y": -0.2}, **extra)
+    layout = {"template": "plotly_white", "height": 340, "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
+              "font": {"family": "system-ui, sans-serif", "size": 14, "color": "#1a1a1a"},
+              "legend": {"orientation": "h", "y": -0.2}}
+    fig.update_layout(**(layout | extra))
     return fig
 
 
@@ -29,7 +30,8 @@ def to_div(fig: go.Figure, div_id: str) -> str:
 
 
 def group_label(lang: str, dimension: str, row: dict[str, Any]) -> str:
-    enum_of = {"area": "Area", "channel": "Channel", "channel_group": "ChannelGroup", "gender": "Gender"}
+    enum_of = {"area": "Area", "channel": "Channel", "channel_group": "ChannelGroup", "gender": "Gender",
+               "administration": "Administration"}
     return label(lang, enum_of.get(dimension, ""), row.get(dimension))
 
 
@@ -43,17 +45,21 @@ def wait_by_group(rows: list[dict[str, Any]], dimension: str, lang: str) -> go.F
 
 
 def trend(rows: list[dict[str, Any]], lang: str) -> go.Figure:
+    """Waits as lines (left axis) over the number of new cases as pale bars (right axis)."""
     t, months = strings(lang), [r["month"] for r in rows]
     fig = go.Figure([
-        go.Bar(name=t["opened"], x=months, y=[r["opened"] for r in rows], marker_color="#B8D4EA", yaxis="y2"),
+        go.Bar(name=t["opened"], x=months, y=[r["opened"] for r in rows], marker_color="#C9DDEE"),
         go.Scatter(name=t["median"], x=months, y=[r["median_days"] for r in rows], mode="lines+markers",
-                   line={"color": BLUE, "width": 3}),
+                   line={"color": BLUE, "width": 3}, yaxis="y2"),
         go.Scatter(name=t["p90"], x=months, y=[r["p90_days"] for r in rows], mode="lines+markers",
-                   line={"color": VERMILLION, "width": 3, "dash": "dash"}),
+                   line={"color": VERMILLION, "width": 3, "dash": "dash"}, yaxis="y2"),
     ])
-    return _layout(fig, yaxis={"title": t["days"], "rangemode": "tozero"},
-                   yaxis2={"title": t["opened"], "overlaying": "y", "side": "right", "showgrid": False,
-                           "rangemode": "tozero"}, xaxis={"type": "category"})
+    # The lines go on the overlaying axis so they are drawn over the bars, not hidden behind them.
+    return _layout(fig, yaxis={"title": t["opened"], "side": "right", "showgrid": False, "rangemode": "tozero",
+                               "tickformat": "d"},
+                   yaxis2={"title": t["days"], "overlaying": "y", "side": "left", "rangemode": "tozero",
+                           "tickmode": "auto", "showgrid": True},
+                   xaxis={"type": "category"})
 
 
 def stages(rows: list[dict[str, Any]], dimension: str, lang: str) -> go.Figure:
@@ -65,7 +71,8 @@ def stages(rows: list[dict[str, Any]], dimension: str, lang: str) -> go.Figure:
         by_group = {group_label(lang, dimension, r): r["mean_days"] for r in rows if r["stage"] == step}
         fig.add_bar(name=label(lang, "WaitStage", step), y=groups, x=[by_group.get(g) for g in groups],
                     orientation="h", marker_color=colour)
-    return _layout(fig, barmode="stack", xaxis_title=t["days"], yaxis={"autorange": "reversed"})
+    return _layout(fig, barmode="stack", xaxis_title=t["days"], yaxis={"autorange": "reversed"},
+                   legend={"orientation": "h", "y": -0.25, "traceorder": "normal"})
 
 
 def outcomes(rows: list[dict[str, Any]], housing_goal: float, again_goal: float, lang: str) -> go.Figure:

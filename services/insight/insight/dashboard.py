@@ -49,12 +49,15 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
         "num": lambda value, digits=1: _number(value, lang, digits), "pct": lambda value: _percent(value, lang),
         "day": day, "settings": settings, "group_by": group_by, "at_risk_only": at_risk_only,
         "selected": {k: request.query_params.get(k, "") for k in FILTER_PARAMS},
+        "as_of": request.query_params.get("as_of"),
         "options": {"area": list(Area), "channel": list(ChannelFilter), "gender": list(Gender),
                     "administration": await read.administrations(),
                     "group_by": ["area", "channel_group", "channel", "administration", "gender"]},
         "switch_language": "?" + urlencode({**request.query_params, "lang": "en" if lang == "sv" else "sv"}),
         "csv": lambda view, **extra: _csv_link(request, view, extra),
         "group_label": lambda row: charts.group_label(lang, group_by, row),
+        "stage_table": _stage_table(data["stages"], data["waits"], group_by),
+        "continuity_table": _continuity_table(data["buckets"]),
         "charts": {
             "wait": charts.to_div(charts.wait_by_group(data["waits"], group_by, lang), "chart-wait"),
             "trend": charts.to_div(charts.trend(data["trend"], lang), "chart-trend"),
@@ -84,6 +87,23 @@ async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_ris
         "continuity": (await read.continuity(f, []))[0],
         "buckets": await read.continuity_distribution(f),
     }
+
+
+def _stage_table(stages: list[dict], waits: list[dict], dimension: str) -> list[dict]:
+    """One row per group: the mean of each step and of the whole wait (the steps add up to it)."""
+    table: dict[Any, dict] = {}
+    for row in stages:
+        table.setdefault(row.get(dimension), {"group": row, "steps": {}})["steps"][row["stage"]] = row["mean_days"]
+    for row in waits:
+        if row.get(dimension) in table:
+            table[row.get(dimension)]["wait"] = row["mean_days"]
+    return list(table.values())
+
+
+def _continuity_table(buckets: list[dict]) -> list[dict]:
+    """One row per number (0, 1, 2…): how many cases had that many handler changes, and met that many staff."""
+    values = sorted({b["value"] for b in buckets})
+    return [{"value": v, **{b["measure"]: b["cases"] for b in buckets if b["value"] == v}} for v in values]
 
 
 def _csv_link(request: Request, view: str, extra: dict[str, str]) -> str:

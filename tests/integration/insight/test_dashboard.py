@@ -1,0 +1,140 @@
+"""The staff dashboard in headless Chromium (Debian's), over the golden views served by a real HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import uvicorn
+from playwright.async_api import Page, async_playwright
+
+from insight.app import build_app
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOT = Path(__file__).parents[3] / "docs" / "screenshots" / "dashboard.png"
+CHARTS = ["chart-wait", "chart-trend", "chart-stages", "chart-outcomes", "chart-continuity"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def server(golden_views, pool):
+    port = free_port()
+    app = build_app(golden_views, pool)
+    uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(uvicorn_server.serve())
+    while not uvicorn_server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uvicorn_server.should_exit = True
+    await task
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(browser, server):
+    context = await browser.new_context(base_url=server, viewport={"width": 1400, "height": 900}, locale="sv-SE")
+    page = await context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.requests = requests  # type: ignore[attr-defined]
+    yield page
+    await context.close()
+
+
+async def waiting_rows(page: Page) -> list[str]:
+    return await page.locator("#waiting-now tbody tr th").all_inner_texts()
+
+
+async def test_the_page_loads_in_swedish_with_the_golden_numbers(page):
+    response = await page.goto("/?as_of=2024-07-01")
+    assert response.status == 200
+    assert await page.get_attribute("html", "lang") == "sv"
+    assert await page.inner_text("h1") == "Väntetid till första mötet"
+    assert await page.inner_text("#waiting-total") == "9"
+    assert await page.inner_text("#at-risk-total") == "5"
+    assert len(await waiting_rows(page)) == 9
+    assert len(await page.locator("#lost tbody tr").all()) == 6
+    first_outcome_row = await page.locator("#outcomes tbody tr").first.inner_text()
+    assert first_outcome_row.split("\t")[:3] == ["2023", "4", "50,0 %"]
+
+
+async def test_the_charts_render_with_plotly_served_by_the_app(page):
+    await page.goto("/?as_of=2024-07-01")
+    for chart in CHARTS:
+        await page.locator(f"#{chart} .main-svg").first.wait_for(state="attached", timeout=15000)
+        assert await page.locator(f"#{chart} .main-svg").count() >= 1, chart
+    assert await page.locator("#chart-wait .bars .point").count() == 8, "median and p90 for four areas"
+    outside = [url for url in page.requests if not url.startswith(page.url.split("/?")[0])]
+    assert outside == [], f"the page must not load anything from elsewhere: {outside}"
+
+
+async def test_the_waiting_list_filters_by_area_and_keeps_the_choice(page):
+    await page.goto("/?as_of=2024-07-01")
+    await page.select_option("#f-area", "addiction")
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**area=addiction**")
+    assert len(await waiting_rows(page)) == 3
+    assert await page.input_value("#f-area") == "addiction"
+    assert await page.inner_text("#waiting-total") == "3"
+
+
+async def test_the_filter_form_works_with_the_keyboard_alone(page):
+    await page.goto("/?as_of=2024-07-01")
+    await page.focus("#f-at-risk")
+    await page.keyboard.press("Space")
+    await page.focus("button[type=submit]")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**at_risk_only=true**")
+    assert len(await waiting_rows(page)) == 5
+    assert await page.locator("#waiting-now tbody tr.at-risk").count() == 5
+
+
+async def test_every_form_control_has_a_label_and_every_table_has_headers(page):
+    await page.goto("/?as_of=2024-07-01")
+    unlabelled = await page.evaluate("""() => [...document.querySelectorAll('form input:not([type=hidden]), form select')]
+        .filter(el => !el.labels || el.labels.length === 0).map(el => el.name)""")
+    assert unlabelled == []
+    headless_tables = await page.evaluate("""() => [...document.querySelectorAll('table')]
+        .filter(t => !t.querySelector('caption') || !t.querySelector('th')).length""")
+    assert headless_tables == 0
+
+
+async def test_the_english_switch_keeps_the_filters(page):
+    await page.goto("/?as_of=2024-07-01&area=homelessness&group_by=channel_group")
+    await page.click("header a[hreflang=en]")
+    await page.wait_for_url("**lang=en**")
+    assert await page.get_attribute("html", "lang") == "en"
+    assert await page.inner_text("h1") == "Waiting time to the first meeting"
+    assert await page.input_value("#f-area") == "homelessness"
+    assert await page.input_value("#f-group-by") == "channel_group"
+    assert "Homelessness" in await page.locator("#waiting-now tbody").inner_text()
+
+
+async def test_screenshot_for_the_docs(page):
+    await page.goto("/?as_of=2024-07-01")
+    for chart in CHARTS:
+        await page.locator(f"#{chart} .main-svg").first.wait_for(state="attached", timeout=15000)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert SCREENSHOT.stat().st_size > 50_000
