@@ -1,7 +1,7 @@
 """Reception's HTTP API: requests become commands. The clock and new ids live here, and nowhere else.
 
-A personnummer arrives in a request, is normalised and turned into its keyed
-pseudonym at once, and goes no further: not into commands, events, logs or responses.
+A personnummer arrives in a request and is turned into its keyed pseudonym at
+once; it goes no further: not into commands, events, logs or responses.
 """
 
 from __future__ import annotations
@@ -10,19 +10,18 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, FastAPI, Path, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
+from fastapi import APIRouter, Path, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.intake import ClosedWithoutCaseReason, IncomeSupportStatus
 from contracts.vocabulary import Area, Channel, Code, Gender
 from eventkit.application import execute, load_state
 from eventkit.eventstore import Metadata
-from eventkit.pseudonym import normalise_personnummer, person_ref
+from eventkit.pseudonym import person_ref
 
 from . import commands
 from .domain import Contact, decider, existing
+from .personal_data import Personnummer
 
 CONTACT_ID = r"^contact-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
@@ -34,11 +33,6 @@ class Refusal(BaseModel):
 
 router = APIRouter(prefix="/contacts", tags=["contacts"], responses={404: {"model": Refusal}, 409: {"model": Refusal}})
 ContactId = Annotated[str, Path(pattern=CONTACT_ID)]
-Personnummer = Annotated[
-    SecretStr,
-    AfterValidator(lambda raw: SecretStr(normalise_personnummer(raw.get_secret_value()))),
-    Field(description="YYYYMMDD-NNNN or YYMMDD-NNNN; only its keyed pseudonym is kept", examples=["19811218-9876"]),
-]
 When = Field(None, description="When it happened; defaults to now")
 
 
@@ -140,12 +134,3 @@ async def close_without_case(contact_id: ContactId, body: ClosureRequest, reques
 @router.get("/{contact_id}", summary="The contact as it stands")
 async def get_contact(contact_id: ContactId, request: Request) -> Contact:
     return existing((await load_state(request.app.state.store, decider, contact_id))[1])
-
-
-def redact_validation_errors(app: FastAPI) -> None:
-    """FastAPI's own 422 echoes the input, and for a missing field that is the whole body, personnummer included."""
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
-        return JSONResponse({"detail": errors}, status_code=422)

@@ -1,0 +1,30 @@
+"""Personal data at the HTTP edge: it is pseudonymised on arrival and never echoed back.
+
+A personnummer field is a secret that normalises itself (Luhn-checked), and
+validation errors leave out the input: FastAPI's own 422 echoes it, and for a
+missing field the input is the whole body, personnummer included.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, Field, SecretStr
+
+from eventkit.pseudonym import normalise_personnummer
+
+Personnummer = Annotated[
+    SecretStr,
+    AfterValidator(lambda raw: SecretStr(normalise_personnummer(raw.get_secret_value()))),
+    Field(description="YYYYMMDD-NNNN or YYMMDD-NNNN; only its keyed pseudonym is kept", examples=["19811218-9876"]),
+]
+
+
+def redact_validation_errors(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)

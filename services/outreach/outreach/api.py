@@ -1,0 +1,125 @@
+"""Outreach's HTTP API: requests become commands. The clock and new ids live here, and nowhere else.
+
+An alias or a personnummer arrives in a request and is turned into its keyed
+pseudonym at once; it goes no further: not into commands, events, logs or responses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import APIRouter, Path, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contracts.vocabulary import Area, Code, FreeText, Gender, StaffId
+from eventkit.application import execute, load_state
+from eventkit.eventstore import Metadata
+from eventkit.pseudonym import person_ref
+
+from . import commands
+from .domain import OutreachContact, decider, existing
+from .personal_data import Alias, Personnummer
+
+OUTREACH_ID = r"^outreach-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class Refusal(BaseModel):
+    rule: str = Field(description="Stable name of the broken rule, for clients to match on")
+    detail: str
+
+
+router = APIRouter(prefix="/outreach-contacts", tags=["outreach contacts"],
+                   responses={404: {"model": Refusal}, 409: {"model": Refusal}})
+OutreachId = Annotated[str, Path(pattern=OUTREACH_ID)]
+When = Field(None, description="When it happened; defaults to now")
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FirstEncounterRequest(Body):
+    outreach_id: str | None = Field(None, pattern=OUTREACH_ID, description="Choose the id to make a retry safe; defaults to a new one")
+    alias: Alias
+    place: FreeText = Field(description="Where the worker met the person, e.g. 'Stortorget'")
+    worker: StaffId
+    met_at: AwareDatetime | None = When
+
+
+class EncounterRequest(Body):
+    place: FreeText
+    worker: StaffId
+    met_at: AwareDatetime | None = When
+
+
+class ShelterPlacementRequest(Body):
+    shelter: Code = Field(description="e.g. 'fenix'")
+    night_shelter_guarantee: bool = Field(description="Placed under the municipality's night-shelter guarantee")
+    placed_at: AwareDatetime | None = When
+
+
+class IdentificationRequest(Body):
+    personnummer: Personnummer
+    gender: Gender
+    identified_at: AwareDatetime | None = When
+
+
+class CaseRequest(Body):
+    area: Area
+    administration: Code = Field(description="The administration asked to open the case")
+    requested_at: AwareDatetime | None = When
+
+
+async def _run(request: Request, outreach_id: str, command: commands.OutreachCommand) -> OutreachContact:
+    store = request.app.state.store
+    metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get("x-correlation-id"))
+    await execute(store, decider, outreach_id, command, metadata)
+    return existing((await load_state(store, decider, outreach_id))[1])
+
+
+@router.post("", status_code=201, summary="Record a first encounter with a person, who may stay anonymous under an alias")
+async def record_first_encounter(body: FirstEncounterRequest, request: Request) -> OutreachContact:
+    now, outreach_id = datetime.now(UTC), body.outreach_id or f"outreach-{uuid4()}"
+    command = commands.RecordFirstEncounter(
+        outreach_id=outreach_id, alias_ref=person_ref(request.app.state.pseudonym_key, body.alias.get_secret_value(), kind="alias"),
+        place=body.place, worker=body.worker, met_at=body.met_at or now, recorded_at=now,
+    )
+    return await _run(request, outreach_id, command)
+
+
+@router.post("/{outreach_id}/encounters", summary="Record a later encounter")
+async def record_encounter(outreach_id: OutreachId, body: EncounterRequest, request: Request) -> OutreachContact:
+    now = datetime.now(UTC)
+    command = commands.RecordEncounter(place=body.place, worker=body.worker, met_at=body.met_at or now, recorded_at=now)
+    return await _run(request, outreach_id, command)
+
+
+@router.post("/{outreach_id}/shelter-placements", summary="Place the person in a shelter, e.g. under the night-shelter guarantee")
+async def place_in_shelter(outreach_id: OutreachId, body: ShelterPlacementRequest, request: Request) -> OutreachContact:
+    now = datetime.now(UTC)
+    command = commands.PlaceInShelter(shelter=body.shelter, night_shelter_guarantee=body.night_shelter_guarantee,
+                                      placed_at=body.placed_at or now, recorded_at=now)
+    return await _run(request, outreach_id, command)
+
+
+@router.post("/{outreach_id}/identification", summary="Link the alias to the person, who agreed to be identified")
+async def identify_person(outreach_id: OutreachId, body: IdentificationRequest, request: Request) -> OutreachContact:
+    now = datetime.now(UTC)
+    ref = person_ref(request.app.state.pseudonym_key, body.personnummer.get_secret_value())
+    command = commands.IdentifyPerson(person_ref=ref, gender=body.gender, identified_at=body.identified_at or now, recorded_at=now)
+    return await _run(request, outreach_id, command)
+
+
+@router.post("/{outreach_id}/case-request", summary="Open a case from outreach, handed to casework")
+async def request_case(outreach_id: OutreachId, body: CaseRequest, request: Request) -> OutreachContact:
+    now = datetime.now(UTC)
+    command = commands.RequestCase(area=body.area, administration=body.administration,
+                                   requested_at=body.requested_at or now, recorded_at=now)
+    return await _run(request, outreach_id, command)
+
+
+@router.get("/{outreach_id}", summary="The outreach contact as it stands")
+async def get_outreach_contact(outreach_id: OutreachId, request: Request) -> OutreachContact:
+    return existing((await load_state(request.app.state.store, decider, outreach_id))[1])

@@ -1,0 +1,45 @@
+"""Personal data at the HTTP edge: it is pseudonymised on arrival and never echoed back.
+
+A personnummer or alias field is a secret that normalises itself (a personnummer is Luhn-checked), and
+validation errors leave out the input: FastAPI's own 422 echoes it, and for a
+missing field the input is the whole body, personnummer included.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, Field, SecretStr
+
+from eventkit.pseudonym import normalise_personnummer
+
+Personnummer = Annotated[
+    SecretStr,
+    AfterValidator(lambda raw: SecretStr(normalise_personnummer(raw.get_secret_value()))),
+    Field(description="YYYYMMDD-NNNN or YYMMDD-NNNN; only its keyed pseudonym is kept", examples=["19811218-9876"]),
+]
+
+
+def redact_validation_errors(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _normalise_alias(raw: SecretStr) -> SecretStr:
+    alias = " ".join(raw.get_secret_value().split()).casefold()
+    if not alias:
+        raise ValueError("alias must not be blank")
+    return SecretStr(alias)
+
+
+Alias = Annotated[
+    SecretStr,
+    AfterValidator(_normalise_alias),
+    Field(max_length=100, description="The name the person wants to be known by (spacing and case do not matter); "
+                                      "only its keyed pseudonym is kept", examples=["Kalle på torget"]),
+]

@@ -1,0 +1,12 @@
+"""Outreach settings: the shared ones plus where this service keeps its events and listens."""
+
+from __future__ import annotations
+
+from eventkit.settings import Settings
+
+
+class OutreachSettings(Settings):
+    # Named db_schema, not schema: ``schema`` would shadow a pydantic BaseModel attribute.
+    db_schema: str = "outreach"
+    """PostgreSQL schema of the outreach event store; tests use a namespace of their own."""
+    port: int = 8002
