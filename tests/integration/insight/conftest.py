@@ -23,7 +23,8 @@ from insight.settings import InsightSettings
 
 def insight_settings(settings: Settings, ns: str, **overrides: object) -> InsightSettings:
     kafka = settings.kafka.model_copy(update={"topic_prefix": f"{ns}."})
-    return InsightSettings(kafka=kafka, postgres=settings.postgres, db_schema=f"{ns}_insight", drop_grace=0, **overrides)
+    return InsightSettings(kafka=kafka, postgres=settings.postgres, db_schema=f"{ns}_insight",
+                           **({"drop_grace": 0.0} | overrides))
 
 
 async def prepare_topics(settings: InsightSettings) -> None:
