@@ -1,0 +1,51 @@
+from dataclasses import dataclass
+
+import httpx
+import pytest_asyncio
+from pydantic import SecretStr
+
+from eventkit.eventstore import EventStore
+from eventkit.testing import eventually
+from outreach.app import create_app
+from outreach.settings import OutreachSettings
+
+
+@dataclass
+class Outreach:
+    client: httpx.AsyncClient
+    settings: OutreachSettings
+    store: EventStore
+
+    async def meet(self, **changes) -> httpx.Response:
+        body = {"alias": "Kalle på torget", "place": "Stortorget", "worker": "anna.l"} | changes
+        return await self.client.post("/outreach-contacts", json=body)
+
+    async def met(self, **changes) -> str:
+        response = await self.meet(**changes)
+        assert response.status_code == 201, response.text
+        return response.json()["outreach_id"]
+
+    async def post(self, outreach_id: str, path: str, body: dict) -> httpx.Response:
+        return await self.client.post(f"/outreach-contacts/{outreach_id}/{path}", json=body)
+
+    async def stored(self, stream_id: str) -> int:
+        return len((await self.store.load(stream_id))[1])
+
+
+async def relay_listening(pool, schema: str) -> None:
+    """Wait until the outbox relay listens: cancelled before that, eventkit's relay leaks its connection
+    and the pool never closes (OutboxRelay.run acquires and LISTENs outside its try/finally)."""
+    query = "SELECT count(*) FROM pg_stat_activity WHERE query = $1"
+    await eventually(lambda: pool.fetchval(query, f'LISTEN "{schema}_outbox"'))
+
+
+@pytest_asyncio.fixture
+async def outreach(settings, ns, pool):
+    """The outreach app on the real servers, in a namespace of its own, with its lifespan (and outbox relay) running."""
+    own = OutreachSettings(db_schema=f"{ns}_outreach", kafka=settings.kafka.model_copy(update={"topic_prefix": ns + "."}),
+                           postgres=settings.postgres, pseudonym_key=SecretStr("integration-test-key"))
+    app = create_app(own)
+    async with app.router.lifespan_context(app):
+        await relay_listening(pool, own.db_schema)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://outreach") as client:
+            yield Outreach(client, own, app.state.store)
