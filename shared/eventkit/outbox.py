@@ -83,25 +83,24 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until cancelled."""
-        listener = await self.pool.acquire()
         channel = f"{self.schema}_outbox"
-        await listener.add_listener(channel, self._on_notify)
-        try:
-            while True:
-                self._wake.clear()
-                try:
-                    while await self.publish_batch() == self.batch_size:
+        async with self.pool.acquire() as listener:  # released however the task ends, cancellation included
+            await listener.add_listener(channel, self._on_notify)
+            try:
+                while True:
+                    self._wake.clear()
+                    try:
+                        while await self.publish_batch() == self.batch_size:
+                            pass
+                        await self.measure_backlog()
+                    except (OSError, asyncpg.PostgresConnectionError) as error:
+                        log.warning("outbox relay retrying", schema=self.schema, error=str(error))
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    except asyncio.TimeoutError:
                         pass
-                    await self.measure_backlog()
-                except (OSError, asyncpg.PostgresConnectionError) as error:
-                    log.warning("outbox relay retrying", schema=self.schema, error=str(error))
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                except asyncio.TimeoutError:
-                    pass
-        finally:
-            await listener.remove_listener(channel, self._on_notify)
-            await self.pool.release(listener)
+            finally:
+                await listener.remove_listener(channel, self._on_notify)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
