@@ -65,6 +65,9 @@ class EventRegistry:
     def type_names(self) -> frozenset[str]:
         return frozenset(self._classes)
 
+    def event_class(self, type_name: str) -> type[Event]:
+        return self._classes[type_name]
+
     def decode(self, type_name: str, version: int, data: dict[str, Any]) -> Event:
         cls = self._classes.get(type_name)
         if cls is None:
