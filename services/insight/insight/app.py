@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import FastAPI
 
 from eventkit import http
+from eventkit.logs import get_logger
 from eventkit.runtime import Runtime
 
 from . import api, dashboard
@@ -17,6 +18,8 @@ from .follower import LiveFollower, live_generation
 from .projections.journey import JourneyProjection
 from .queries import Reader
 from .settings import InsightSettings
+
+log = get_logger(__name__)
 
 
 def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> FastAPI:
@@ -37,6 +40,12 @@ def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> Fa
     return app
 
 
+def _report_stop(task: asyncio.Task) -> None:
+    # Readers keep being served from the last state, so say loudly that the views stopped following.
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the live views stopped following the log", error=repr(task.exception()))
+
+
 def create_app(settings: InsightSettings | None = None) -> FastAPI:
     settings = settings or InsightSettings()
 
@@ -50,6 +59,7 @@ def create_app(settings: InsightSettings | None = None) -> FastAPI:
             app.state.reader = Reader(runtime.pool, settings.db_schema)
             follower = LiveFollower(settings, runtime.pool, runtime.producer, runtime.consumers[0], generation)
             task = asyncio.create_task(follower.run(), name="insight:follower")
+            task.add_done_callback(_report_stop)
             try:
                 yield
             finally:

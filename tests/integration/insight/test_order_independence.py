@@ -1,0 +1,63 @@
+"""Property: whatever the order the events arrive in, and however often, the measures are the same.
+
+The events go straight to the projection's handler (no Kafka, no inbox), so this
+also shows the facts are idempotent on their own: the inbox is a second line of defence.
+"""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from eventkit.testing import namespace
+from fixtures.golden_log import BY_KEY, Produced, journey_events
+from insight.projections.journey import REGISTRY, Generation, JourneyProjection
+
+from .conftest import insight_settings
+
+pytestmark = pytest.mark.integration
+
+# Linked and tricky journeys: a reopening pair, a transfer, a late entry, a handler change, a lost case.
+KEYS = ["R1", "R2", "H04", "A03", "A02", "P03", "L01", "W06"]
+EVENTS = [p for key in KEYS for stream in journey_events(BY_KEY[key]) for p in stream]
+FACT_TABLES = ["cases", "handler_events", "meetings", "staff_met", "contact_attempts", "transfers", "stages", "sip",
+               "intake_contacts", "outreach_contacts"]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def projection(pool, settings):
+    insight = insight_settings(settings, namespace())
+    schema = f"{insight.db_schema}_g1"
+    handler = JourneyProjection(insight, Generation(1, schema, "unused"))
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"CREATE SCHEMA {schema}")
+        await conn.execute(f"SET LOCAL search_path TO {schema}")
+        await handler.setup(conn)
+    return handler
+
+
+async def apply_all(pool, handler: JourneyProjection, events: list[Produced]) -> list[tuple]:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"SET LOCAL search_path TO {handler.schema}")
+        await conn.execute(f"TRUNCATE {', '.join(FACT_TABLES)}")
+        for produced in events:
+            envelope = produced.envelope
+            if envelope.type in REGISTRY:
+                await handler.handle(conn, envelope, REGISTRY.decode(envelope.type, envelope.schemaversion, envelope.data))
+        rows = await conn.fetch("SELECT * FROM case_measures ORDER BY case_id")
+    return [tuple(str(v) for v in row.values()) for row in rows]
+
+
+@pytest.fixture(scope="module")
+def in_order() -> list[Produced]:
+    return EVENTS
+
+
+@given(order=st.permutations(EVENTS), again=st.lists(st.sampled_from(EVENTS), max_size=15))
+@hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+async def test_any_order_and_any_duplicates_give_the_same_measures(pool, projection, in_order, order, again):
+    expected = await apply_all(pool, projection, in_order)
+    assert len(expected) == len(KEYS)
+    assert await apply_all(pool, projection, list(order) + again) == expected
