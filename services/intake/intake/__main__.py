@@ -1,8 +1,9 @@
-"""``python -m intake serve --port 8001``"""
+"""``python -m intake serve --port 8001`` · ``python -m intake openapi``"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import typer
 import uvicorn
@@ -16,11 +17,6 @@ from .settings import IntakeSettings
 cli = typer.Typer(help="Väntrum intake service (reception).", no_args_is_help=True, add_completion=False)
 
 
-@cli.callback()
-def main() -> None:
-    """Keeps `serve` a subcommand."""
-
-
 @cli.command()
 def serve(host: str = "127.0.0.1", port: int | None = typer.Option(None, help="Defaults to VANTRUM_PORT or 8001")) -> None:
     """Serve the HTTP API and relay the contact events to Kafka."""
@@ -31,6 +27,16 @@ def serve(host: str = "127.0.0.1", port: int | None = typer.Option(None, help="D
     except PlatformUnavailable as error:
         typer.echo(f"intake: {error}", err=True)
         raise typer.Exit(1) from None
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the HTTP API's OpenAPI document (the one kept in docs/openapi/intake.json)."""
+    typer.echo(openapi_json())
+
+
+def openapi_json() -> str:
+    return json.dumps(create_app().openapi(), indent=2, ensure_ascii=False)
 
 
 async def _serve(settings: IntakeSettings, host: str, port: int) -> None:

@@ -21,17 +21,21 @@ from eventkit.pseudonym import person_ref
 
 from . import commands
 from .domain import Contact, decider, existing
-from .personal_data import Personnummer
+from .personal_data import InvalidRequest, Personnummer
 
 CONTACT_ID = r"^contact-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 class Refusal(BaseModel):
     rule: str = Field(description="Stable name of the broken rule, for clients to match on")
-    detail: str
+    detail: str = Field(description="What is wrong, in plain English")
 
 
-router = APIRouter(prefix="/contacts", tags=["contacts"], responses={404: {"model": Refusal}, 409: {"model": Refusal}})
+router = APIRouter(prefix="/contacts", tags=["contacts"], responses={
+    404: {"model": Refusal, "description": "No such contact"},
+    409: {"model": Refusal, "description": "The contact's current state forbids the command"},
+    422: {"model": Refusal | InvalidRequest, "description": "The command can never be valid as given, or the request is malformed"},
+})
 ContactId = Annotated[str, Path(pattern=CONTACT_ID)]
 When = Field(None, description="When it happened; defaults to now")
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, Field, SecretStr
 
 from eventkit.pseudonym import normalise_personnummer
 
@@ -23,8 +23,20 @@ Personnummer = Annotated[
 ]
 
 
+class FieldError(BaseModel):
+    type: str
+    loc: list[str | int] = Field(description="Where: 'body' or 'path', then the field")
+    msg: str
+
+
+class InvalidRequest(BaseModel):
+    """FastAPI's validation errors, without the input they echo by default."""
+
+    detail: list[FieldError]
+
+
 def redact_validation_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
-        return JSONResponse({"detail": errors}, status_code=422)
+        errors = [FieldError(type=e["type"], loc=list(e["loc"]), msg=e["msg"]) for e in error.errors()]
+        return JSONResponse(InvalidRequest(detail=errors).model_dump(), status_code=422)

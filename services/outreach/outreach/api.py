@@ -20,18 +20,21 @@ from eventkit.pseudonym import person_ref
 
 from . import commands
 from .domain import OutreachContact, decider, existing
-from .personal_data import Alias, Personnummer
+from .personal_data import InvalidRequest, Alias, Personnummer
 
 OUTREACH_ID = r"^outreach-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 class Refusal(BaseModel):
     rule: str = Field(description="Stable name of the broken rule, for clients to match on")
-    detail: str
+    detail: str = Field(description="What is wrong, in plain English")
 
 
-router = APIRouter(prefix="/outreach-contacts", tags=["outreach contacts"],
-                   responses={404: {"model": Refusal}, 409: {"model": Refusal}})
+router = APIRouter(prefix="/outreach-contacts", tags=["outreach contacts"], responses={
+    404: {"model": Refusal, "description": "No such outreach contact"},
+    409: {"model": Refusal, "description": "The outreach contact's current state forbids the command"},
+    422: {"model": Refusal | InvalidRequest, "description": "The command can never be valid as given, or the request is malformed"},
+})
 OutreachId = Annotated[str, Path(pattern=OUTREACH_ID)]
 When = Field(None, description="When it happened; defaults to now")
 
