@@ -20,8 +20,9 @@ from eventkit.eventstore import Metadata
 from eventkit.pseudonym import person_ref
 
 from . import commands
-from .domain import Contact, decider, existing
+from .domain import decider, existing
 from .personal_data import InvalidRequest, Personnummer
+from .state import Contact
 
 CONTACT_ID = r"^contact-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 

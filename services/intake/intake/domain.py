@@ -7,15 +7,12 @@ so the rules below are given-events / when-command / then-events and nothing els
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.intake import (
-    AffiliationDetermined, ClosedWithoutCaseReason, ContactClosedWithoutCase, ContactOpened, IncomeSupportAsked,
-    IncomeSupportStatus, PartnerCallbackAnswered, ReferredToCasework,
+    AffiliationDetermined, ContactClosedWithoutCase, ContactOpened, IncomeSupportAsked, PartnerCallbackAnswered,
+    ReferredToCasework,
 )
-from contracts.vocabulary import Area, Channel, Code, Gender, PersonRef
+from contracts.vocabulary import Channel
 from eventkit.decider import Decider, Refused
 from eventkit.events import Event
 
@@ -23,48 +20,10 @@ from .commands import (
     AnswerPartnerCallback, AskIncomeSupport, CloseWithoutCase, Command, ContactCommand, DetermineAffiliation,
     OpenContact, ReferToCasework,
 )
+from .state import Affiliation, Contact, ContactStatus
 
 CLOCK_SKEW = timedelta(minutes=5)
 """A client's clock may run a little ahead of ours; only times further ahead count as 'in the future'."""
-
-
-class ContactStatus(StrEnum):
-    OPEN = "open"
-    REFERRED = "referred"
-    CLOSED = "closed_without_case"
-
-
-class Affiliation(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    administration: Code
-    district: Code
-
-
-class Contact(BaseModel):
-    """The folded state of one contact. Person data appears only as the pseudonymous ``person_ref``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    contact_id: str
-    status: ContactStatus = ContactStatus.OPEN
-    person_ref: PersonRef
-    channel: Channel
-    area: Area
-    administration: Code = Field(description="The administration whose reception took the contact")
-    gender: Gender
-    partner: Code | None = None
-    contacted_at: AwareDatetime
-    income_support: IncomeSupportStatus | None = None
-    partner_callbacks: dict[str, bool] = Field(default_factory=dict, description="Per partner, the person's latest answer")
-    affiliation: Affiliation | None = None
-    referred_to: Code | None = Field(None, description="The administration the contact was referred to")
-    closure_reason: ClosedWithoutCaseReason | None = None
-    concluded_at: AwareDatetime | None = Field(None, description="When it was referred or closed")
-
-    @property
-    def responsible_administration(self) -> str:
-        return self.affiliation.administration if self.affiliation else self.administration
 
 
 State = Contact | None

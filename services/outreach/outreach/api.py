@@ -19,8 +19,9 @@ from eventkit.eventstore import Metadata
 from eventkit.pseudonym import person_ref
 
 from . import commands
-from .domain import OutreachContact, decider, existing
+from .domain import decider, existing
 from .personal_data import InvalidRequest, Alias, Personnummer
+from .state import OutreachContact
 
 OUTREACH_ID = r"^outreach-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 

@@ -9,36 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
 from contracts.outreach import CaseRequestedFromOutreach, EncounterRecorded, PersonIdentified, ShelterPlaced
-from contracts.vocabulary import Code, Gender, PersonRef
 from eventkit.decider import Decider, Refused
 from eventkit.events import Event
 
 from .commands import (
     Command, IdentifyPerson, OutreachCommand, PlaceInShelter, RecordEncounter, RecordFirstEncounter, RequestCase,
 )
+from .state import OutreachContact
 
 CLOCK_SKEW = timedelta(minutes=5)
 """A worker's phone may run a little ahead of our clock; only times further ahead count as 'in the future'."""
-
-
-class OutreachContact(BaseModel):
-    """The folded state of one outreach contact. Person data appears only as pseudonymous references."""
-
-    model_config = ConfigDict(frozen=True)
-
-    outreach_id: str
-    alias_ref: PersonRef
-    first_met_at: AwareDatetime = Field(description="The first encounter: the start of the wait if a case follows")
-    encounters: int = 1
-    workers: list[str] = Field(description="Every outreach worker the person has met, in order of first meeting")
-    shelter_placements: int = 0
-    last_shelter: Code | None = None
-    person_ref: PersonRef | None = Field(None, description="Set once the person agreed to be identified")
-    gender: Gender | None = None
-    case_requested_at: AwareDatetime | None = None
 
 
 State = OutreachContact | None

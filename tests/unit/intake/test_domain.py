@@ -16,7 +16,8 @@ from eventkit.pseudonym import person_ref
 from intake.commands import (
     AnswerPartnerCallback, AskIncomeSupport, CloseWithoutCase, DetermineAffiliation, OpenContact, ReferToCasework,
 )
-from intake.domain import ContactStatus, decider
+from intake.domain import decider
+from intake.state import ContactStatus
 
 CONTACT = "contact-0b9f2d4e-8c1a-4d6b-9e3f-5a7c1b2d3e4f"
 REF = person_ref(b"test-key", "8112189876")
