@@ -5,7 +5,6 @@ import pytest_asyncio
 from pydantic import SecretStr
 
 from eventkit.eventstore import EventStore
-from eventkit.testing import eventually
 from outreach.app import create_app
 from outreach.settings import OutreachSettings
 
@@ -32,20 +31,12 @@ class Outreach:
         return len((await self.store.load(stream_id))[1])
 
 
-async def relay_listening(pool, schema: str) -> None:
-    """Wait until the outbox relay listens: cancelled before that, eventkit's relay leaks its connection
-    and the pool never closes (OutboxRelay.run acquires and LISTENs outside its try/finally)."""
-    query = "SELECT count(*) FROM pg_stat_activity WHERE query = $1"
-    await eventually(lambda: pool.fetchval(query, f'LISTEN "{schema}_outbox"'))
-
-
 @pytest_asyncio.fixture
-async def outreach(settings, ns, pool):
+async def outreach(settings, ns):
     """The outreach app on the real servers, in a namespace of its own, with its lifespan (and outbox relay) running."""
     own = OutreachSettings(db_schema=f"{ns}_outreach", kafka=settings.kafka.model_copy(update={"topic_prefix": ns + "."}),
                            postgres=settings.postgres, pseudonym_key=SecretStr("integration-test-key"))
     app = create_app(own)
     async with app.router.lifespan_context(app):
-        await relay_listening(pool, own.db_schema)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://outreach") as client:
             yield Outreach(client, own, app.state.store)
