@@ -51,15 +51,22 @@ async def browser():
         await chromium.close()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def page(browser, server):
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def context(browser, server):
+    """One context for the module, so plotly.js is fetched and compiled once (the app lets browsers cache it)."""
     context = await browser.new_context(base_url=server, viewport={"width": 1400, "height": 900}, locale="sv-SE")
+    yield context
+    await context.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(context):
     page = await context.new_page()
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.requests = requests  # type: ignore[attr-defined]
     yield page
-    await context.close()
+    await page.close()
 
 
 async def waiting_rows(page: Page) -> list[str]:
