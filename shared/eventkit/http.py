@@ -1,14 +1,49 @@
-"""FastAPI glue shared by the services: refusals become 409/422 with the rule's name."""
+"""FastAPI glue shared by the services: one error shape, no personal data echoed, ``/metrics``."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
+from pydantic import BaseModel, ConfigDict, Field
 
 from .db import PlatformUnavailable
 from .decider import Refused
 from .eventstore import ConcurrencyConflict
+
+
+class Refusal(BaseModel):
+    rule: str = Field(description="Stable name of the broken rule, for clients to match on")
+    detail: str = Field(description="What is wrong, in plain English")
+
+
+class FieldError(BaseModel):
+    type: str
+    loc: list[str | int] = Field(description="Where: 'body', 'path' or 'query', then the field")
+    msg: str
+
+
+class InvalidRequest(BaseModel):
+    """FastAPI's validation errors, without the input they echo by default."""
+
+    detail: list[FieldError]
+
+
+class Body(BaseModel):
+    """Base of request bodies: an unknown field is a mistake worth a 422, not something to drop silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def error_responses(subject: str) -> dict[int, dict]:
+    """The OpenAPI description of a command router's refusals, ``subject`` being e.g. "case"."""
+    return {
+        404: {"model": Refusal, "description": f"No such {subject}"},
+        409: {"model": Refusal, "description": f"The {subject}'s current state forbids the command"},
+        422: {"model": Refusal | InvalidRequest,
+              "description": "The command can never be valid as given, or the request is malformed"},
+    }
 
 
 def install(app: FastAPI) -> None:
@@ -16,14 +51,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def refused(_: Request, error: Refused) -> JSONResponse:
-        return JSONResponse({"rule": error.rule, "detail": error.message}, status_code=error.status)
+        return JSONResponse(Refusal(rule=error.rule, detail=error.message).model_dump(), status_code=error.status)
 
     @app.exception_handler(ConcurrencyConflict)
     async def conflict(_: Request, error: ConcurrencyConflict) -> JSONResponse:
-        return JSONResponse({"rule": "concurrent-change", "detail": f"{error}; try again"}, status_code=409)
+        return JSONResponse(Refusal(rule="concurrent-change", detail=f"{error}; try again").model_dump(), status_code=409)
 
     @app.exception_handler(PlatformUnavailable)
     async def unavailable(_: Request, error: PlatformUnavailable) -> JSONResponse:
-        return JSONResponse({"rule": "platform-unavailable", "detail": str(error)}, status_code=503)
+        return JSONResponse(Refusal(rule="platform-unavailable", detail=str(error)).model_dump(), status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422 echoes the input; for a missing field that is the whole body, personnummer included.
+        errors = [FieldError(type=e["type"], loc=list(e["loc"]), msg=e["msg"]) for e in error.errors()]
+        return JSONResponse(InvalidRequest(detail=errors).model_dump(), status_code=422)
 
     app.mount("/metrics", make_asgi_app())

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, SecretStr
 
 _PERSONNUMMER = re.compile(r"^(\d{2})?(\d{6})[-+]?(\d{4})$")
 
@@ -42,3 +45,11 @@ def person_ref(key: bytes, identifier: str, kind: str = "pnr") -> str:
     """``kind`` separates personnummer from outreach aliases so they can never collide."""
     digest = hmac.new(key, f"{kind}:{identifier}".encode(), hashlib.sha256).hexdigest()
     return f"p-{digest[:32]}"
+
+
+Personnummer = Annotated[
+    SecretStr,
+    AfterValidator(lambda raw: SecretStr(normalise_personnummer(raw.get_secret_value()))),
+    Field(description="YYYYMMDD-NNNN or YYMMDD-NNNN; only its keyed pseudonym is kept", examples=["19811218-9876"]),
+]
+"""A request field that holds a personnummer as a secret (never printed), normalised and Luhn-checked."""

@@ -34,5 +34,8 @@ class Settings(BaseSettings):
     postgres: PostgresSettings = PostgresSettings()
     pseudonym_key: SecretStr = SecretStr("dev-only-pseudonym-key-change-me")
     """Key of the HMAC that turns a personnummer into a person reference. Set it in production."""
+    db_schema: str = "public"
+    """PostgreSQL schema of the service's own tables (named so: ``schema`` would shadow a pydantic attribute)."""
+    port: int = 8000
     log_json: bool = False
     log_level: str = "INFO"

@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Path, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Request
 
 from eventkit.application import execute, load_state
 from eventkit.decider import Decider, Refused
 from eventkit.eventstore import EventStore, Metadata
+from eventkit.http import error_responses
 
 from . import bodies, commands
 from .ids import successor_case_id
@@ -23,28 +21,7 @@ CASE_ID = r"^case-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 CaseId = Annotated[str, Path(pattern=CASE_ID, examples=["case-6f1c1d54-2a4b-5b1e-9c1a-0d3c2e8f4a10"])]
 
 
-class Refusal(BaseModel):
-    rule: str = Field(description="Stable name of the broken rule, for clients to match on")
-    detail: str = Field(description="What is wrong, in plain English")
-
-
-class FieldError(BaseModel):
-    type: str
-    loc: list[str | int] = Field(description="Where: 'body', 'path' or 'query', then the field")
-    msg: str
-
-
-class InvalidRequest(BaseModel):
-    """FastAPI's validation errors, without the input they echo by default."""
-
-    detail: list[FieldError]
-
-
-router = APIRouter(prefix="/cases", tags=["cases"], responses={
-    404: {"model": Refusal, "description": "No such case"},
-    409: {"model": Refusal, "description": "The case's current state forbids the command"},
-    422: {"model": Refusal | InvalidRequest, "description": "The command can never be valid as given, or the request is malformed"},
-})
+router = APIRouter(prefix="/cases", tags=["cases"], responses=error_responses("case"))
 
 
 def now() -> datetime:
@@ -176,11 +153,3 @@ async def reopen(case_id: CaseId, body: bodies.ReopenRequest, request: Request) 
     )
     return await _run(request, next_case, command)
 
-
-def redact_validation_errors(app: FastAPI) -> None:
-    """FastAPI's own 422 echoes the input (free text may name people): keep the field, the type and the message."""
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in error.errors()]
-        return JSONResponse({"detail": errors}, status_code=422)

@@ -53,5 +53,4 @@ def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
     app.state.decider = make_decider(Policy(unreachable_min_attempts=settings.unreachable_min_attempts))
     app.include_router(api.router)
     http.install(app)
-    api.redact_validation_errors(app)
     return app

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from contracts.casework import (
     ClosureReason, ContactMethod, ContactOutcome, HandlerChangeReason, HousingContract, Specialism, Stage,
 )
 from contracts.vocabulary import Area, Channel, Code, FreeText, StaffId
+from eventkit.http import Body
 
 When = Field(None, description="When it happened, if earlier than now; defaults to now")
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class StageRequest(Body):

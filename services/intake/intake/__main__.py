@@ -1,50 +1,11 @@
-"""``python -m intake serve --port 8001`` · ``python -m intake openapi``"""
+"""``python -m intake serve`` · ``python -m intake openapi``"""
 
-from __future__ import annotations
-
-import asyncio
-import json
-
-import typer
-import uvicorn
-
-from eventkit.db import PlatformUnavailable
-from eventkit.logs import configure
+from eventkit.cli import service_cli
 
 from .app import create_app
 from .settings import IntakeSettings
 
-cli = typer.Typer(help="Väntrum intake service (reception).", no_args_is_help=True, add_completion=False)
-
-
-@cli.command()
-def serve(host: str = "127.0.0.1", port: int | None = typer.Option(None, help="Defaults to VANTRUM_PORT or 8001")) -> None:
-    """Serve the HTTP API and relay the contact events to Kafka."""
-    settings = IntakeSettings()
-    configure(settings.log_level, settings.log_json)
-    try:
-        asyncio.run(_serve(settings, host, port or settings.port))
-    except PlatformUnavailable as error:
-        typer.echo(f"intake: {error}", err=True)
-        raise typer.Exit(1) from None
-
-
-@cli.command()
-def openapi() -> None:
-    """Print the HTTP API's OpenAPI document (the one kept in docs/openapi/intake.json)."""
-    typer.echo(openapi_json())
-
-
-def openapi_json() -> str:
-    return json.dumps(create_app().openapi(), indent=2, ensure_ascii=False)
-
-
-async def _serve(settings: IntakeSettings, host: str, port: int) -> None:
-    app = create_app(settings)
-    # Enter the platform before listening, so a missing Kafka or PostgreSQL is one clear line, not a traceback.
-    async with app.router.lifespan_context(app):
-        await uvicorn.Server(uvicorn.Config(app, host=host, port=port, lifespan="off")).serve()
-
+cli = service_cli("intake", "Väntrum intake service (reception).", IntakeSettings, create_app)
 
 if __name__ == "__main__":
     cli()

@@ -14,7 +14,6 @@ from eventkit.eventstore import EventStore
 from eventkit.runtime import Runtime
 
 from . import api
-from .personal_data import redact_validation_errors
 from .settings import IntakeSettings
 
 SOURCE = "vantrum/intake"
@@ -43,5 +42,4 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
     app.include_router(api.router)
     http.install(app)
-    redact_validation_errors(app)
     return app

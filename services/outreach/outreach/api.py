@@ -11,37 +11,25 @@ from typing import Annotated
 from uuid import uuid4
 
 from fastapi import APIRouter, Path, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
 from contracts.vocabulary import Area, Code, FreeText, Gender, StaffId
 from eventkit.application import execute, load_state
 from eventkit.eventstore import Metadata
-from eventkit.pseudonym import person_ref
+from eventkit.http import Body, error_responses
+from eventkit.pseudonym import Personnummer, person_ref
 
 from . import commands
 from .domain import decider, existing
-from .personal_data import InvalidRequest, Alias, Personnummer
+from .personal_data import Alias
 from .state import OutreachContact
 
 OUTREACH_ID = r"^outreach-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
-class Refusal(BaseModel):
-    rule: str = Field(description="Stable name of the broken rule, for clients to match on")
-    detail: str = Field(description="What is wrong, in plain English")
-
-
-router = APIRouter(prefix="/outreach-contacts", tags=["outreach contacts"], responses={
-    404: {"model": Refusal, "description": "No such outreach contact"},
-    409: {"model": Refusal, "description": "The outreach contact's current state forbids the command"},
-    422: {"model": Refusal | InvalidRequest, "description": "The command can never be valid as given, or the request is malformed"},
-})
+router = APIRouter(prefix="/outreach-contacts", tags=["outreach contacts"], responses=error_responses("outreach contact"))
 OutreachId = Annotated[str, Path(pattern=OUTREACH_ID)]
 When = Field(None, description="When it happened; defaults to now")
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class FirstEncounterRequest(Body):

@@ -1,20 +1,14 @@
-"""Personal data at the HTTP edge: it is pseudonymised on arrival and never echoed back.
+"""The alias a person met on the street may stay anonymous under: a secret, pseudonymised on arrival.
 
-A personnummer or an alias is a secret that normalises itself (a personnummer
-is Luhn-checked), and validation errors leave out the input: FastAPI's own 422
-echoes it, and for a missing field the input is the whole body, personnummer included.
+(The personnummer field is eventkit.pseudonym.Personnummer; eventkit.http keeps
+validation errors from echoing either.)
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel, Field, SecretStr
-
-from eventkit.pseudonym import normalise_personnummer
+from pydantic import AfterValidator, Field, SecretStr
 
 
 def _normalise_alias(raw: SecretStr) -> SecretStr:
@@ -24,33 +18,9 @@ def _normalise_alias(raw: SecretStr) -> SecretStr:
     return SecretStr(alias)
 
 
-Personnummer = Annotated[
-    SecretStr,
-    AfterValidator(lambda raw: SecretStr(normalise_personnummer(raw.get_secret_value()))),
-    Field(description="YYYYMMDD-NNNN or YYMMDD-NNNN; only its keyed pseudonym is kept", examples=["19811218-9876"]),
-]
 Alias = Annotated[
     SecretStr,
     AfterValidator(_normalise_alias),
     Field(max_length=100, examples=["Kalle på torget"], description="The name the person wants to be known by "
           "(spacing and case do not matter); only its keyed pseudonym is kept"),
 ]
-
-
-class FieldError(BaseModel):
-    type: str
-    loc: list[str | int] = Field(description="Where: 'body' or 'path', then the field")
-    msg: str
-
-
-class InvalidRequest(BaseModel):
-    """FastAPI's validation errors, without the input they echo by default."""
-
-    detail: list[FieldError]
-
-
-def redact_validation_errors(app: FastAPI) -> None:
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [FieldError(type=e["type"], loc=list(e["loc"]), msg=e["msg"]) for e in error.errors()]
-        return JSONResponse(InvalidRequest(detail=errors).model_dump(), status_code=422)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from casework.__main__ import openapi_json
+from eventkit.cli import openapi_json
 from casework.app import create_app
 from casework.settings import CaseworkSettings
 
