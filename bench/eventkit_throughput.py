@@ -9,7 +9,7 @@
 | consume | EventConsumer with inbox + a projection upsert per event | AIOKafkaConsumer reading the same topic |
 
 Results are appended to docs/benchmarks.md. PostgreSQL runs with its default
-durability settings (fsync on), as started by deploy/local/platform.py.
+durability settings (fsync on), as started by deploy/local/servers.py.
 """
 
 from __future__ import annotations

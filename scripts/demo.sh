@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-eval "$(python3.11 deploy/local/platform.py env)"
+eval "$(python3.11 deploy/local/servers.py env)"
 exec .venv/bin/python -m deploy.demo.run "$@"

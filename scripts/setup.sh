@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Väntrum needs and starts its servers. Safe to re-run: each step skips itself when done.
 #   - Python 3.11 virtualenv in .venv with the locked dependencies (uv.lock)
-#   - Apache Kafka (jars from Maven Central) and PostgreSQL 15, started by deploy/local/platform.py
+#   - Apache Kafka (jars from Maven Central) and PostgreSQL 15, started by deploy/local/servers.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +19,4 @@ fi
 echo "setup: Python dependencies (uv sync --locked)"
 UV_PROJECT_ENVIRONMENT=.venv .tools/bin/uv sync --locked --quiet --python "$PYTHON"
 
-"$PYTHON" deploy/local/platform.py up
+"$PYTHON" deploy/local/servers.py up

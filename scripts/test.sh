@@ -17,6 +17,6 @@ if ! command -v chromium >/dev/null; then
     fi
 fi
 
-eval "$(python3.11 deploy/local/platform.py env)"
+eval "$(python3.11 deploy/local/servers.py env)"
 echo "test: against ${VANTRUM_PLATFORM_VERSIONS}"
 exec .venv/bin/pytest "$@"

@@ -1,4 +1,4 @@
-"""Fixtures for tests against the real servers started by ``deploy/local/platform.py up``."""
+"""Fixtures for tests against the real servers started by ``deploy/local/servers.py up``."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 
 Expects Kafka and PostgreSQL up (scripts/demo.sh starts them). Services log to
 .local/demo/<service>.log. Ctrl-C stops the services; the servers keep running
-(stop them with `python3 deploy/local/platform.py down`).
+(stop them with `python3 deploy/local/servers.py down`).
 """
 
 from __future__ import annotations

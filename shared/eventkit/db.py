@@ -30,5 +30,5 @@ async def create_pool(settings: PostgresSettings, timeout: float = 10.0) -> asyn
     except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as error:
         raise PlatformUnavailable(
             f"PostgreSQL unreachable at {_where(settings.dsn)}: {error or type(error).__name__}"
-            " (start it with `python3 deploy/local/platform.py up` or set VANTRUM_POSTGRES__DSN)"
+            " (start it with `python3 deploy/local/servers.py up` or set VANTRUM_POSTGRES__DSN)"
         ) from None

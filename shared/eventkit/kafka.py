@@ -15,7 +15,7 @@ from .settings import KafkaSettings
 def _unreachable(settings: KafkaSettings, error: BaseException) -> PlatformUnavailable:
     return PlatformUnavailable(
         f"Kafka unreachable at {settings.bootstrap_servers}: {error or type(error).__name__}"
-        " (start it with `python3 deploy/local/platform.py up` or set VANTRUM_KAFKA__BOOTSTRAP_SERVERS)"
+        " (start it with `python3 deploy/local/servers.py up` or set VANTRUM_KAFKA__BOOTSTRAP_SERVERS)"
     )
 
 

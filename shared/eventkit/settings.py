@@ -1,6 +1,6 @@
 """Settings from the environment (prefix ``VANTRUM_``, nested with ``__``).
 
-``deploy/local/platform.py env`` prints the values for the local servers; users
+``deploy/local/servers.py env`` prints the values for the local servers; users
 with their own Kafka or PostgreSQL set the same variables to point at them.
 """
 

@@ -19,9 +19,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# This file is named platform.py: drop its folder from sys.path so modules imported later get
-# the stdlib `platform` (never `import uuid` above this line: it imports `platform`).
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 
 def port_env(name: str, default: int) -> int:
@@ -139,7 +136,7 @@ def fetch_kafka_jars() -> None:
 
 def write_kafka_config() -> None:
     """Rewritten on every start so port changes apply; logs keep lifecycle lines and warnings."""
-    KPROPS.write_text(f"""# Written by deploy/local/platform.py; edits are overwritten.
+    KPROPS.write_text(f"""# Written by deploy/local/servers.py; edits are overwritten.
 process.roles=broker,controller
 node.id=1
 listeners=PLAINTEXT://{HOST}:{KAFKA_PORT},CONTROLLER://{HOST}:{CONTROLLER_PORT}
@@ -159,7 +156,7 @@ group.initial.rebalance.delay.ms=0
 """)
     info_loggers = ["kafka.server.KafkaRaftServer", "kafka.server.BrokerServer",
                     "kafka.server.ControllerServer", "org.apache.kafka.coordinator.group.GroupMetadataManager"]
-    KLOG4J.write_text("# Written by deploy/local/platform.py; the JVM's stdout goes to kafka.log.\n"
+    KLOG4J.write_text("# Written by deploy/local/servers.py; the JVM's stdout goes to kafka.log.\n"
                       "appender.out.type = Console\nappender.out.name = STDOUT\n"
                       "appender.out.layout.type = PatternLayout\n"
                       "appender.out.layout.pattern = [%d] %p %m (%c)%n\n"
