@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
@@ -33,8 +30,7 @@ from eventkit.settings import Settings
 from eventkit.testing import namespace
 from tests.integration.eventkit.sample import Marked, TallyView, registry
 
-RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-
+from .results import append
 
 async def timed(label: str, n: int, work) -> tuple[str, float]:
     start = time.perf_counter()
@@ -115,25 +111,10 @@ async def main(n: int, writers: int) -> list[tuple[str, float]]:
     return results
 
 
-def record(results: list[tuple[str, float]], n: int, versions: str) -> None:
-    lines = [
-        f"\n## eventkit_throughput — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n",
-        f"{n:,} events; {platform.machine()} with {os.cpu_count()} cores; {versions}; "
-        "PostgreSQL with default durability (fsync on); Kafka and PostgreSQL on the same machine.\n",
-        "| stage | events/s |", "|---|---:|",
-        *(f"| {label} | {rate:,.0f} |" for label, rate in results),
-    ]
-    if not RESULTS.exists():
-        RESULTS.write_text("# Benchmarks\n\nEach run is appended by the script named in its heading (`bench/`).\n"
-                           "Every figure of ours stands beside a raw baseline measured in the same run.\n")
-    with RESULTS.open("a") as out:
-        out.write("\n".join(lines) + "\n")
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--writers", type=int, default=10)
     args = parser.parse_args()
     results = asyncio.run(main(args.events, args.writers))
-    record(results, args.events, os.environ.get("VANTRUM_PLATFORM_VERSIONS", "versions unknown"))
+    append("eventkit_throughput", f"{args.events:,} events, {args.writers} writers", results)
