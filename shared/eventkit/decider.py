@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import reduce
 from typing import Generic, TypeVar
 
@@ -29,6 +30,16 @@ class Refused(Exception):
         self.rule = rule
         self.message = message
         self.status = status
+
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far past the server's clock a stated time may lie: staff devices' clocks differ a little."""
+
+
+def refuse_if_future(at: datetime, recorded_at: datetime, what: str) -> None:
+    """Commands may say when something happened, but never later than when they were recorded."""
+    if at > recorded_at + CLOCK_SKEW:
+        raise Refused("in-the-future", f"{what} cannot be dated in the future", 422)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from contracts.casework import (
     CaseOpened, CaseTransferred, ContactAttempted, HandlerAssigned, HandlerChanged, MeetingHeld, MeetingScheduled,
     Stage, StageChanged, StaffMet,
 )
-from eventkit.decider import Decider, Refused
+from eventkit.decider import Decider, Refused, refuse_if_future
 from eventkit.events import Event
 
 from . import closing
@@ -27,7 +27,6 @@ from .commands import (
 )
 from .state import STAGE_ORDER, State, evolve
 
-CLOCK_SKEW = timedelta(minutes=5)
 """A client's clock may run a little ahead of ours; only times further ahead count as 'in the future'."""
 
 WHEN: dict[type[CaseCommand], tuple[str, str]] = {
@@ -121,8 +120,7 @@ def _require_after_first_contact(state: State, when: datetime, what: str) -> Non
 
 def _require_dated_within_case(state: State, when: datetime, recorded_at: datetime, what: str) -> None:
     _require_after_first_contact(state, when, what)
-    if when > recorded_at + CLOCK_SKEW:
-        raise Refused("in-the-future", f"{what} cannot be dated in the future", 422)
+    refuse_if_future(when, recorded_at, what)
 
 
 def _require_distinct_staff(staff: tuple[str, ...]) -> None:
@@ -144,8 +142,7 @@ def _reopen(command: ReopenCase, state: State) -> Sequence[Event]:
         raise Refused("case-not-closed", "Only a closed case can be reopened; this case is still open")
     if state.opened is not None:
         raise Refused("case-already-reopened", f"The case has already been reopened as {state.opened.case_id}")
-    if command.first_contact_at > command.reopened_at + CLOCK_SKEW:
-        raise Refused("in-the-future", "The new first contact cannot be dated in the future", 422)
+    refuse_if_future(command.first_contact_at, command.reopened_at, "The new first contact")
     return [CaseOpened(case_id=command.case_id, person_ref=previous.person_ref, origin_id=command.origin_id,
                        channel=command.channel, area=command.area, administration=command.administration,
                        gender=previous.gender, first_contact_at=command.first_contact_at,

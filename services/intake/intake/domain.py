@@ -6,14 +6,14 @@ so the rules below are given-events / when-command / then-events and nothing els
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from contracts.intake import (
     AffiliationDetermined, ContactClosedWithoutCase, ContactOpened, IncomeSupportAsked, PartnerCallbackAnswered,
     ReferredToCasework,
 )
 from contracts.vocabulary import Channel
-from eventkit.decider import Decider, Refused
+from eventkit.decider import Decider, Refused, refuse_if_future
 from eventkit.events import Event
 
 from .commands import (
@@ -22,7 +22,6 @@ from .commands import (
 )
 from .state import Affiliation, Contact, ContactStatus
 
-CLOCK_SKEW = timedelta(minutes=5)
 """A client's clock may run a little ahead of ours; only times further ahead count as 'in the future'."""
 
 
@@ -69,7 +68,7 @@ def _open(command: OpenContact, state: State) -> list[Event]:
         raise Refused("partner-drop-in-needs-partner", "a partner_drop_in contact must name the partner whose drop-in hours it was", 422)
     if command.channel is not Channel.PARTNER_DROP_IN and command.partner is not None:
         raise Refused("partner-only-at-partner-drop-in", "only a partner_drop_in contact names a partner", 422)
-    _not_in_future(command.contacted_at, command, "the contact")
+    refuse_if_future(command.contacted_at, command.recorded_at, "the contact")
     return [ContactOpened(**command.model_dump(exclude={"recorded_at"}))]
 
 
@@ -100,14 +99,9 @@ def _still_open(contact: Contact) -> None:
 
 
 def _dated(at: datetime, command: Command, contact: Contact, what: str) -> None:
-    _not_in_future(at, command, what)
+    refuse_if_future(at, command.recorded_at, what)
     if at < contact.contacted_at:
         raise Refused("before-first-contact", f"{what} cannot be dated before the first contact", 422)
-
-
-def _not_in_future(at: datetime, command: Command, what: str) -> None:
-    if at > command.recorded_at + CLOCK_SKEW:
-        raise Refused("in-the-future", f"{what} cannot be dated in the future", 422)
 
 
 def evolve(state: State, event: Event) -> State:

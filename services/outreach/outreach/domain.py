@@ -7,10 +7,10 @@ requested. Pure: no I/O, no clock, no new ids.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from contracts.outreach import CaseRequestedFromOutreach, EncounterRecorded, PersonIdentified, ShelterPlaced
-from eventkit.decider import Decider, Refused
+from eventkit.decider import Decider, Refused, refuse_if_future
 from eventkit.events import Event
 
 from .commands import (
@@ -18,7 +18,6 @@ from .commands import (
 )
 from .state import OutreachContact
 
-CLOCK_SKEW = timedelta(minutes=5)
 """A worker's phone may run a little ahead of our clock; only times further ahead count as 'in the future'."""
 
 
@@ -29,7 +28,7 @@ def decide(command: OutreachCommand, state: State) -> list[Event]:
     if isinstance(command, RecordFirstEncounter):
         if state is not None:
             raise Refused("outreach-already-started", "an outreach contact with this id has already been started")
-        _not_in_future(command.met_at, command, "the encounter")
+        refuse_if_future(command.met_at, command.recorded_at, "the encounter")
         return [EncounterRecorded(**command.model_dump(exclude={"recorded_at"}))]
     contact = existing(state)
     match command:
@@ -71,14 +70,9 @@ def existing(state: State) -> OutreachContact:
 
 
 def _dated(at: datetime, command: Command, contact: OutreachContact, what: str) -> None:
-    _not_in_future(at, command, what)
+    refuse_if_future(at, command.recorded_at, what)
     if at < contact.first_met_at:
         raise Refused("before-first-encounter", f"{what} cannot be dated before the first encounter", 422)
-
-
-def _not_in_future(at: datetime, command: Command, what: str) -> None:
-    if at > command.recorded_at + CLOCK_SKEW:
-        raise Refused("in-the-future", f"{what} cannot be dated in the future", 422)
 
 
 def evolve(state: State, event: Event) -> State:
