@@ -1,8 +1,10 @@
 """Topic names: ``<service>.<aggregate>.v1``. The key of every record is its stream id."""
 
+from eventkit.consumer import DEAD_LETTER_TOPIC
+
 INTAKE_CONTACTS = "intake.contact.v1"
 OUTREACH_CONTACTS = "outreach.contact.v1"
 CASEWORK_CASES = "casework.case.v1"
-DEAD_LETTERS = "vantrum.dead-letter.v1"
+DEAD_LETTERS = DEAD_LETTER_TOPIC  # infrastructure's, named here so every topic is listed in one place
 
 ALL = [INTAKE_CONTACTS, OUTREACH_CONTACTS, CASEWORK_CASES, DEAD_LETTERS]

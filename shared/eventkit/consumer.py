@@ -32,6 +32,8 @@ log = get_logger(__name__)
 TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
              asyncpg.SerializationError, asyncpg.DeadlockDetectedError, ConcurrencyConflict)
 DLQ_REASON = "x-dead-letter-reason"
+DEAD_LETTER_TOPIC = "vantrum.dead-letter.v1"
+"""Where every consumer parks what it cannot read or apply (before the topic prefix)."""
 
 
 class Handler(Protocol):

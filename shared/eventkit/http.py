@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
@@ -11,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .db import PlatformUnavailable
 from .decider import Refused
 from .eventstore import ConcurrencyConflict
+from .runtime import Runtime
 
 
 class Refusal(BaseModel):
@@ -68,3 +72,18 @@ def install(app: FastAPI) -> None:
         return JSONResponse(InvalidRequest(detail=errors).model_dump(), status_code=422)
 
     app.mount("/metrics", make_asgi_app())
+
+
+def write_service_app(make_runtime: Callable[[], Runtime], router: APIRouter, title: str, summary: str) -> FastAPI:
+    """A write service's app: its runtime (store, relay, consumers) lives as long as the app, its store in ``app.state``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with make_runtime() as runtime:
+            app.state.store = runtime.stores[0]
+            yield
+
+    app = FastAPI(title=title, summary=summary, version="1", lifespan=lifespan)
+    app.include_router(router)
+    install(app)
+    return app

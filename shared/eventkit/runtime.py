@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from contracts import topics
-
-from .consumer import EventConsumer, Handler, prepare
+from .consumer import DEAD_LETTER_TOPIC, EventConsumer, Handler, prepare
 from .db import create_pool
 from .eventstore import EventStore
 from .kafka import ensure_topics, start_producer
@@ -61,7 +59,7 @@ class Runtime:
         self._exit.push_async_callback(self.producer.stop)
         self.stores = list(self.make_stores(self.pool))
         handlers = list(self.make_handlers(self.pool, self.stores))
-        dead_letters = kafka.topic(topics.DEAD_LETTERS)
+        dead_letters = kafka.topic(DEAD_LETTER_TOPIC)
         await ensure_topics(kafka, sorted({s.topic for s in self.stores} | {t for h in handlers for t in h.topics} | {dead_letters}))
         for store in self.stores:
             await store.create_schema()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import asyncpg
 from fastapi import FastAPI
 
@@ -37,20 +34,11 @@ def runtime(settings: CaseworkSettings, run_background: bool = True) -> Runtime:
 
 def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
     settings = settings or CaseworkSettings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime(settings) as running:
-            app.state.store = running.stores[0]
-            yield
-
-    app = FastAPI(
+    app = http.write_service_app(
+        lambda: runtime(settings),
+        api.router,
         title="Väntrum casework",
         summary="Cases from referral to closure: handlers, meetings, contact attempts, SIP, transfers, closure, reopening.",
-        version="1",
-        lifespan=lifespan,
     )
     app.state.decider = make_decider(Policy(unreachable_min_attempts=settings.unreachable_min_attempts))
-    app.include_router(api.router)
-    http.install(app)
     return app

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import asyncpg
 from fastapi import FastAPI
 
@@ -26,20 +23,11 @@ def outreach_store(pool: asyncpg.Pool, settings: OutreachSettings) -> EventStore
 
 def create_app(settings: OutreachSettings | None = None) -> FastAPI:
     settings = settings or OutreachSettings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Runtime(settings, make_stores=lambda pool: [outreach_store(pool, settings)]) as runtime:
-            app.state.store = runtime.stores[0]
-            yield
-
-    app = FastAPI(
+    app = http.write_service_app(
+        lambda: Runtime(settings, make_stores=lambda pool: [outreach_store(pool, settings)]),
+        api.router,
         title="Väntrum outreach",
         summary="Outreach (uppsökande): encounters under an alias, identification, shelter placement, cases handed to casework.",
-        version="1",
-        lifespan=lifespan,
     )
     app.state.pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
-    app.include_router(api.router)
-    http.install(app)
     return app
