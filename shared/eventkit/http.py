@@ -14,7 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from .db import PlatformUnavailable
 from .decider import Refused
 from .eventstore import ConcurrencyConflict
+from .logs import bound_contextvars, get_logger
 from .runtime import Runtime
+
+
+CORRELATION_HEADER = "x-correlation-id"
+log = get_logger(__name__)
 
 
 class Refusal(BaseModel):
@@ -51,10 +56,21 @@ def error_responses(subject: str) -> dict[int, dict]:
 
 
 def install(app: FastAPI) -> None:
-    """Error mapping and ``/metrics`` for a service's HTTP API."""
+    """Error mapping, the correlation id in every log line of a request, and ``/metrics``."""
+
+    @app.middleware("http")
+    async def correlate(request: Request, call_next):
+        # A caller that sends X-Correlation-Id (say, the case id) finds it in every log line and event it caused.
+        correlation_id = request.headers.get(CORRELATION_HEADER)
+        with bound_contextvars(correlation_id=correlation_id):
+            response = await call_next(request)
+        if correlation_id:
+            response.headers[CORRELATION_HEADER] = correlation_id
+        return response
 
     @app.exception_handler(Refused)
-    async def refused(_: Request, error: Refused) -> JSONResponse:
+    async def refused(request: Request, error: Refused) -> JSONResponse:
+        log.info("command refused", path=request.url.path, rule=error.rule, status=error.status)
         return JSONResponse(Refusal(rule=error.rule, detail=error.message).model_dump(), status_code=error.status)
 
     @app.exception_handler(ConcurrencyConflict)

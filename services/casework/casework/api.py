@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 from eventkit.application import execute, load_state
 from eventkit.decider import Decider, Refused
 from eventkit.eventstore import EventStore, Metadata
-from eventkit.http import error_responses
+from eventkit.http import CORRELATION_HEADER, error_responses
 
 from . import bodies, commands
 from .ids import successor_case_id
@@ -38,7 +38,7 @@ async def _load(request: Request, case_id: str) -> tuple[int, State]:
 async def _run(request: Request, case_id: str, command: commands.Command) -> CaseView:
     store: EventStore = request.app.state.store
     decider: Decider = request.app.state.decider
-    metadata = Metadata(time=now(), correlation_id=request.headers.get("x-correlation-id"))
+    metadata = Metadata(time=now(), correlation_id=request.headers.get(CORRELATION_HEADER))
     await execute(store, decider, case_id, command, metadata)
     return CaseView.of(*await _load(request, case_id))
 

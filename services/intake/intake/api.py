@@ -17,7 +17,7 @@ from contracts.intake import ClosedWithoutCaseReason, IncomeSupportStatus
 from contracts.vocabulary import Area, Channel, Code, Gender
 from eventkit.application import execute, load_state
 from eventkit.eventstore import Metadata
-from eventkit.http import Body, error_responses
+from eventkit.http import CORRELATION_HEADER, Body, error_responses
 from eventkit.pseudonym import Personnummer, person_ref
 
 from . import commands
@@ -71,7 +71,7 @@ class ClosureRequest(Body):
 
 async def _run(request: Request, contact_id: str, command: commands.ContactCommand) -> Contact:
     store = request.app.state.store
-    metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get("x-correlation-id"))
+    metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get(CORRELATION_HEADER))
     await execute(store, decider, contact_id, command, metadata)
     return existing((await load_state(store, decider, contact_id))[1])
 

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, Field
 from contracts.vocabulary import Area, Code, FreeText, Gender, StaffId
 from eventkit.application import execute, load_state
 from eventkit.eventstore import Metadata
-from eventkit.http import Body, error_responses
+from eventkit.http import CORRELATION_HEADER, Body, error_responses
 from eventkit.pseudonym import Personnummer, person_ref
 
 from . import commands
@@ -66,7 +66,7 @@ class CaseRequest(Body):
 
 async def _run(request: Request, outreach_id: str, command: commands.OutreachCommand) -> OutreachContact:
     store = request.app.state.store
-    metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get("x-correlation-id"))
+    metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get(CORRELATION_HEADER))
     await execute(store, decider, outreach_id, command, metadata)
     return existing((await load_state(store, decider, outreach_id))[1])
 
