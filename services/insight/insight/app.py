@@ -13,7 +13,7 @@ from eventkit import http
 from eventkit.logs import get_logger
 from eventkit.runtime import Runtime
 
-from . import api, dashboard
+from . import api, dashboard, gauges
 from .follower import LiveFollower, live_generation
 from .projections.journey import JourneyProjection
 from .queries import Reader
@@ -60,12 +60,14 @@ def create_app(settings: InsightSettings | None = None) -> FastAPI:
             follower = LiveFollower(settings, runtime.pool, runtime.producer, runtime.consumers[0], generation)
             task = asyncio.create_task(follower.run(), name="insight:follower")
             task.add_done_callback(_report_stop)
+            refresher = asyncio.create_task(gauges.keep_fresh(app.state.reader, settings), name="insight:gauges")
             try:
                 yield
             finally:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
+                for running in (task, refresher):
+                    running.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await running
 
     app = build_app(settings)
     app.router.lifespan_context = lifespan

@@ -22,5 +22,7 @@ class InsightSettings(Settings):
     """Goal: at most this share of closed cases re-actualised within a year."""
     follow_interval: float = 2.0
     """Seconds between checks of the live pointer by a running service, so it follows a rebuild's switch."""
+    gauge_interval: float = 30.0
+    """Seconds between refreshes of the Prometheus domain gauges (people waiting now, p90 wait)."""
     drop_grace: float = 5.0
     """Seconds a rebuild waits after switching before it drops the old generation, so running services let go of it."""
