@@ -1,5 +1,9 @@
 """Consumers: projections and reactions fed from Kafka, exactly-once in effect.
 
+Two drivers feed the same ``Inbox``: ``EventConsumer`` below, a pull loop for
+projections and rebuilds that must know when they have caught up, and the
+FastStream subscriber in ``subscriber.py`` for services reacting to each other.
+
 A ``Handler`` (a projection that updates views, or a reaction that appends to
 its own event store) gets each event inside a database transaction that also
 records the event's id in the handler's inbox table. A duplicate (the relay
@@ -14,7 +18,7 @@ different: the record is retried after a pause, because skipping it would lose i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import asyncpg
@@ -23,6 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from .envelope import Envelope, InvalidEnvelope, from_record
 from .events import Event, EventRegistry, InvalidEventData, UnknownEvent
 from .eventstore import ConcurrencyConflict
+from .kafka import ensure_topics
 from .logs import bound_contextvars, get_logger
 from .metrics import CONSUMER_LAG, DEAD_LETTERS, DUPLICATES_SKIPPED, EVENTS_CONSUMED
 from .settings import KafkaSettings
@@ -66,78 +71,24 @@ async def prepare(pool: asyncpg.Pool, handler: Handler) -> None:
         await handler.setup(conn)
 
 
-class EventConsumer:
-    def __init__(
-        self,
-        handler: Handler,
-        pool: asyncpg.Pool,
-        producer: AIOKafkaProducer,
-        kafka: KafkaSettings,
-        dead_letter_topic: str,
-        group_id: str | None = None,
-        retry_pause: float = 1.0,
-    ) -> None:
-        self.handler, self.pool, self.producer, self.kafka = handler, pool, producer, kafka
-        self.dead_letter_topic = dead_letter_topic
-        self.group_id = group_id or handler.name
-        self.retry_pause = retry_pause
-        self._consumer: AIOKafkaConsumer | None = None
-        self._next_offsets: dict[TopicPartition, int] = {}
+class Inbox:
+    """Applies records to a handler, exactly once in effect, and parks what cannot be applied.
 
-    async def start(self) -> None:
-        await prepare(self.pool, self.handler)
-        self._consumer = AIOKafkaConsumer(
-            *self.handler.topics,
-            bootstrap_servers=self.kafka.bootstrap_servers,
-            group_id=self.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-        )
-        await self._consumer.start()
+    It owns no Kafka consumer: the pull loop below (``EventConsumer``) and the
+    FastStream subscriber (``eventkit.subscriber``) both hand it their records.
+    """
 
-    async def stop(self) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
+    def __init__(self, handler: Handler, pool: asyncpg.Pool, producer: AIOKafkaProducer, dead_letter_topic: str) -> None:
+        self.handler, self.pool, self.producer, self.dead_letter_topic = handler, pool, producer, dead_letter_topic
 
-    async def run(self) -> None:
-        """Consume until cancelled."""
-        while True:
-            await self.poll()
-
-    async def poll(self, timeout_ms: int = 500) -> int:
-        """Process one fetch; returns how many records were handled (including dead-lettered)."""
-        assert self._consumer is not None, "start() first"
-        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=500)
-        handled = 0
-        for partition, records in batches.items():
-            handled += await self._process_partition(partition, records)
-        self._measure_lag()
-        return handled
-
-    async def _process_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> int:
-        """One database transaction per fetched batch: a commit (an fsync) per event would cap us at a few hundred a second."""
-        assert self._consumer is not None
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute(f"SET LOCAL search_path TO {self.handler.schema}")
-                for record in records:
-                    await self.process(conn, record)
-        except TRANSIENT as error:
-            # Nothing of the batch was kept: read it again after a pause (the inbox makes that safe).
-            log.warning("consumer retrying", consumer=self.handler.name, error=repr(error), offset=records[0].offset)
-            self._consumer.seek(partition, records[0].offset)
-            await asyncio.sleep(self.retry_pause)
-            return 0
-        await self._commit(partition, records[-1].offset + 1)
+    async def apply(self, records: Sequence[ConsumerRecord]) -> None:
+        """One partition's fetched records in one transaction (a commit, an fsync, per event would cap us at a few
+        hundred a second). Raises only TRANSIENT errors, and then nothing of the batch was kept."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SET LOCAL search_path TO {self.handler.schema}")
+            for record in records:
+                await self.process(conn, record)
         EVENTS_CONSUMED.labels(self.handler.name).inc(len(records))
-        return len(records)
-
-    async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
-        assert self._consumer is not None
-        self._next_offsets[partition] = next_offset
-        await self._consumer.commit({partition: next_offset})
 
     async def process(self, conn: asyncpg.Connection, record: ConsumerRecord) -> None:
         """Apply one record inside the batch's transaction, or dead-letter it; raises only TRANSIENT errors."""
@@ -180,12 +131,77 @@ class EventConsumer:
         await self.producer.send_and_wait(self.dead_letter_topic, value=record.value, key=record.key, headers=headers)
         DEAD_LETTERS.labels(self.handler.name).inc()
 
-    def _measure_lag(self) -> None:
+class EventConsumer:
+    """The pull loop: for projections and rebuilds, whose callers need to know when they have caught up."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        kafka: KafkaSettings,
+        dead_letter_topic: str,
+        group_id: str | None = None,
+        retry_pause: float = 1.0,
+    ) -> None:
+        self.handler, self.pool, self.kafka = handler, pool, kafka
+        self.inbox = Inbox(handler, pool, producer, dead_letter_topic)
+        self.group_id = group_id or handler.name
+        self.retry_pause = retry_pause
+        self._consumer: AIOKafkaConsumer | None = None
+        self._next_offsets: dict[TopicPartition, int] = {}
+
+    async def start(self) -> None:
+        await prepare(self.pool, self.handler)
+        # Subscribing to a topic that does not exist yet would see it only at the next metadata refresh (minutes).
+        await ensure_topics(self.kafka, list(self.handler.topics))
+        self._consumer = AIOKafkaConsumer(
+            *self.handler.topics,
+            bootstrap_servers=self.kafka.bootstrap_servers,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def run(self) -> None:
+        """Consume until cancelled."""
+        while True:
+            await self.poll()
+
+    async def poll(self, timeout_ms: int = 500) -> int:
+        """Process one fetch; returns how many records were handled (including dead-lettered)."""
+        assert self._consumer is not None, "start() first"
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=500)
+        handled = 0
+        for partition, records in batches.items():
+            handled += await self._process_partition(partition, records)
+        measure_lag(self.handler.name, self._consumer, self._next_offsets)
+        return handled
+
+    async def _process_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> int:
         assert self._consumer is not None
-        for partition, next_offset in self._next_offsets.items():
-            highwater = self._consumer.highwater(partition)
-            if highwater is not None:
-                CONSUMER_LAG.labels(self.handler.name, partition.topic, partition.partition).set(max(highwater - next_offset, 0))
+        try:
+            await self.inbox.apply(records)
+        except TRANSIENT as error:
+            # Nothing of the batch was kept: read it again after a pause (the inbox makes that safe).
+            log.warning("consumer retrying", consumer=self.handler.name, error=repr(error), offset=records[0].offset)
+            self._consumer.seek(partition, records[0].offset)
+            await asyncio.sleep(self.retry_pause)
+            return 0
+        await self._commit(partition, records[-1].offset + 1)
+        return len(records)
+
+    async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
+        assert self._consumer is not None
+        self._next_offsets[partition] = next_offset
+        await self._consumer.commit({partition: next_offset})
 
     async def caught_up(self) -> bool:
         """True when every assigned partition has been read to its current end."""
@@ -205,5 +221,9 @@ class EventConsumer:
                     return
 
 
-def topics_of(handlers: Iterable[Handler]) -> list[str]:
-    return sorted({topic for handler in handlers for topic in handler.topics})
+def measure_lag(name: str, consumer: AIOKafkaConsumer, next_offsets: Mapping[TopicPartition, int]) -> None:
+    """Records behind the end of each partition, from the highwater mark the last fetch brought back."""
+    for partition, next_offset in next_offsets.items():
+        highwater = consumer.highwater(partition)
+        if highwater is not None:
+            CONSUMER_LAG.labels(name, partition.topic, partition.partition).set(max(highwater - next_offset, 0))

@@ -7,7 +7,10 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from .logs import get_logger
 from .settings import PostgresSettings
+
+log = get_logger(__name__)
 
 
 class PlatformUnavailable(RuntimeError):
@@ -32,3 +35,13 @@ async def create_pool(settings: PostgresSettings, timeout: float = 10.0) -> asyn
             f"PostgreSQL unreachable at {_where(settings.dsn)}: {error or type(error).__name__}"
             " (start it with `python3 deploy/local/servers.py up` or set VANTRUM_POSTGRES__DSN)"
         ) from None
+
+
+async def close_pool(pool: asyncpg.Pool, timeout: float = 10.0) -> None:
+    """Close gracefully, but within ``timeout``: a shutdown that waits forever on a busy connection is worse."""
+    try:
+        await asyncio.wait_for(pool.close(), timeout)
+    except asyncio.TimeoutError:
+        busy = [task.get_name() for task in asyncio.all_tasks() if not task.done()]
+        log.error("pool closed by force: connections still in use", timeout=timeout, tasks=busy)
+        pool.terminate()

@@ -1,4 +1,4 @@
-"""Running a service: the pool, the producer, its relays and consumers, started and stopped together.
+"""Running a service: the pool, the producer, its relays and subscribers, started and stopped together.
 
 Every service's ``app.py`` builds its stores and handlers and enters ``Runtime``
 from its FastAPI lifespan; tests enter it directly.
@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from .consumer import DEAD_LETTER_TOPIC, EventConsumer, Handler, prepare
-from .db import create_pool
+from .consumer import DEAD_LETTER_TOPIC, Handler, Inbox, prepare
+from .db import close_pool, create_pool
 from .eventstore import EventStore
 from .kafka import ensure_topics, start_producer
 from .logs import get_logger
 from .outbox import OutboxRelay
 from .settings import Settings
+from .subscriber import broker_for, subscribe
 
 log = get_logger(__name__)
 
@@ -32,14 +33,11 @@ class Runtime:
     settings: Settings
     make_stores: Callable[[asyncpg.Pool], Sequence[EventStore]]
     make_handlers: Callable[[asyncpg.Pool, Sequence[EventStore]], Sequence[Handler]] = lambda pool, stores: ()
-    run_background: bool = True
-    """False in tests that drive relays and consumers step by step."""
 
     pool: asyncpg.Pool = field(init=False)
     producer: AIOKafkaProducer = field(init=False)
     stores: Sequence[EventStore] = field(init=False)
     relays: list[OutboxRelay] = field(init=False, default_factory=list)
-    consumers: list[EventConsumer] = field(init=False, default_factory=list)
     _exit: AsyncExitStack = field(init=False, default_factory=AsyncExitStack)
     _tasks: list[asyncio.Task] = field(init=False, default_factory=list)
 
@@ -54,7 +52,7 @@ class Runtime:
     async def _start(self) -> None:
         kafka = self.settings.kafka
         self.pool = await create_pool(self.settings.postgres)
-        self._exit.push_async_callback(self.pool.close)
+        self._exit.push_async_callback(close_pool, self.pool)
         self.producer = await start_producer(kafka)
         self._exit.push_async_callback(self.producer.stop)
         self.stores = list(self.make_stores(self.pool))
@@ -64,18 +62,14 @@ class Runtime:
         for store in self.stores:
             await store.create_schema()
             self.relays.append(OutboxRelay(self.pool, store.schema, self.producer))
-        for handler in handlers:
-            await prepare(self.pool, handler)
-            self.consumers.append(EventConsumer(handler, self.pool, self.producer, kafka, dead_letters))
-        if self.run_background:
-            await self.start_background()
-
-    async def start_background(self) -> None:
-        for consumer in self.consumers:
-            await consumer.start()
-            self._exit.push_async_callback(consumer.stop)
+        if handlers:
+            broker = broker_for(kafka.bootstrap_servers)
+            for handler in handlers:
+                await prepare(self.pool, handler)
+                subscribe(broker, Inbox(handler, self.pool, self.producer, dead_letters))
+            await broker.start()
+            self._exit.push_async_callback(broker.stop)
         self._tasks = [asyncio.create_task(r.run(), name=f"relay:{r.schema}") for r in self.relays]
-        self._tasks += [asyncio.create_task(c.run(), name=f"consumer:{c.handler.name}") for c in self.consumers]
         for task in self._tasks:
             task.add_done_callback(_report_crash)
         self._exit.push_async_callback(self._cancel_tasks)
@@ -87,9 +81,6 @@ class Runtime:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._exit.aclose()
-
-    def store(self, schema_suffix: str) -> EventStore:
-        return next(s for s in self.stores if s.schema.endswith(schema_suffix))
 
 
 def _report_crash(task: asyncio.Task) -> None:

@@ -23,12 +23,11 @@ def case_store(pool: asyncpg.Pool, settings: CaseworkSettings) -> EventStore:
                       topic=settings.kafka.topic(topics.CASEWORK_CASES))
 
 
-def runtime(settings: CaseworkSettings, run_background: bool = True) -> Runtime:
+def runtime(settings: CaseworkSettings) -> Runtime:
     return Runtime(
         settings,
         make_stores=lambda pool: [case_store(pool, settings)],
         make_handlers=lambda pool, stores: [OpenCasesFromReferrals(stores[0], settings.kafka)],
-        run_background=run_background,
     )
 
 

@@ -44,7 +44,8 @@ def open_case_for(referral: Event, opened_at: datetime) -> OpenCase:
 
 
 class OpenCasesFromReferrals:
-    """A ``eventkit.consumer.Handler``."""
+    """Opens exactly one case for every referral from reception (ReferredToCasework) or outreach
+    (CaseRequestedFromOutreach); an ``eventkit.consumer.Handler``, run as a FastStream subscriber."""
 
     registry = EventRegistry(ReferredToCasework, CaseRequestedFromOutreach)
 

@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager, suppress
 import asyncpg
 from fastapi import FastAPI
 
+from contracts import topics
 from eventkit import http
+from eventkit.consumer import EventConsumer
 from eventkit.logs import get_logger
 from eventkit.runtime import Runtime
 
@@ -52,12 +54,12 @@ def create_app(settings: InsightSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         generation = await live_generation(settings)
-        runtime = Runtime(settings, make_stores=lambda pool: [],
-                          make_handlers=lambda pool, stores: [JourneyProjection(settings, generation)],
-                          run_background=False)  # the follower runs the consumer, so it can switch generations
-        async with runtime:
+        # The follower drives the projection's pull loop itself, so it can move to a rebuilt generation.
+        async with Runtime(settings, make_stores=lambda pool: []) as runtime:
             app.state.reader = Reader(runtime.pool, settings.db_schema)
-            follower = LiveFollower(settings, runtime.pool, runtime.producer, runtime.consumers[0], generation)
+            consumer = EventConsumer(JourneyProjection(settings, generation), runtime.pool, runtime.producer,
+                                     settings.kafka, settings.kafka.topic(topics.DEAD_LETTERS))
+            follower = LiveFollower(settings, runtime.pool, runtime.producer, consumer, generation)
             task = asyncio.create_task(follower.run(), name="insight:follower")
             task.add_done_callback(_report_stop)
             refresher = asyncio.create_task(gauges.keep_fresh(app.state.reader, settings), name="insight:gauges")

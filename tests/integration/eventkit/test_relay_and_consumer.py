@@ -3,11 +3,12 @@ import json
 
 import pytest
 
-from eventkit.consumer import DLQ_REASON, EventConsumer
+from eventkit.consumer import DLQ_REASON, EventConsumer, Inbox, prepare
 from eventkit.envelope import Envelope, to_record
 from eventkit.kafka import ensure_topics
 from eventkit.outbox import OutboxRelay
-from eventkit.testing import read_topic
+from eventkit.subscriber import broker_for, subscribe
+from eventkit.testing import eventually, read_topic
 
 from .sample import Marked, TallyView, now, store
 
@@ -27,7 +28,37 @@ async def make_consumer(pool, producer, settings, view: TallyView, ns: str) -> E
     return consumer
 
 
-async def test_relay_killed_before_marking_publishes_twice_and_the_view_counts_once(pool, producer, settings, ns):
+async def apply_until(driver: str, pool, producer, settings, view: TallyView, ns: str, done) -> None:
+    """Feed the view with one of the two drivers of the same inbox until ``done()`` holds."""
+    if driver == "pull":
+        consumer = await make_consumer(pool, producer, settings, view, ns)
+        try:
+            await consumer.run_until_caught_up()
+        finally:
+            await consumer.stop()
+        assert await done()
+        return
+    broker = broker_for(settings.kafka.bootstrap_servers)
+    await prepare(pool, view)
+    subscribe(broker, Inbox(view, pool, producer, f"{ns}.dead-letter.v1"), retry_pause=0.1)
+    await broker.start()
+    try:
+        await eventually(done, timeout=30)
+    finally:
+        await broker.stop()
+
+
+DRIVERS = pytest.mark.parametrize("driver", ["pull", "faststream"])
+
+
+def rows_are(pool, view: TallyView, expected: list):
+    async def check() -> bool:
+        return await view.rows(pool) == expected
+    return check
+
+
+@DRIVERS
+async def test_relay_killed_before_marking_publishes_twice_and_the_view_counts_once(driver, pool, producer, settings, ns):
     events = store(pool, ns)
     await events.create_schema()
     await ensure_topics(settings.kafka, [events.topic, f"{ns}.dead-letter.v1"])
@@ -42,12 +73,8 @@ async def test_relay_killed_before_marking_publishes_twice_and_the_view_counts_o
     assert len(on_kafka) == 4, "each event reached Kafka twice"
 
     view = TallyView(ns)
-    consumer = await make_consumer(pool, producer, settings, view, ns)
-    try:
-        await consumer.run_until_caught_up()
-    finally:
-        await consumer.stop()
-    assert await view.rows(pool) == [("tally-1", 2, 12)]
+    await apply_until(driver, pool, producer, settings, view, ns, rows_are(pool, view, [("tally-1", 2, 12)]))
+    assert await pool.fetchval(f"SELECT count(*) FROM {view.schema}.inbox") == 2
 
 
 async def test_two_relays_at_once_publish_each_row_once_and_in_order(pool, producer, settings, ns):
@@ -69,7 +96,8 @@ async def test_two_relays_at_once_publish_each_row_once_and_in_order(pool, produ
     assert amounts == list(range(50))
 
 
-async def test_poison_records_go_to_the_dead_letter_topic_and_the_partition_moves_on(pool, producer, settings, ns):
+@DRIVERS
+async def test_poison_records_go_to_the_dead_letter_topic_and_the_partition_moves_on(driver, pool, producer, settings, ns):
     events = store(pool, ns)
     topic, dead_letters = events.topic, f"{ns}.dead-letter.v1"
     await ensure_topics(settings.kafka, [topic, dead_letters])
@@ -88,13 +116,8 @@ async def test_poison_records_go_to_the_dead_letter_topic_and_the_partition_move
     await producer.send_and_wait(topic, key=good.key, value=good.value, headers=good.headers)
 
     view = TallyView(ns)
-    consumer = await make_consumer(pool, producer, settings, view, ns)
-    try:
-        await consumer.run_until_caught_up()
-    finally:
-        await consumer.stop()
+    await apply_until(driver, pool, producer, settings, view, ns, rows_are(pool, view, [("tally-1", 1, 4)]))
 
-    assert await view.rows(pool) == [("tally-1", 1, 4)]
     parked = await read_topic(settings.kafka, dead_letters, expected=3)
     reasons = [dict(r.headers)[DLQ_REASON].decode() for r in parked]
     assert reasons == [
@@ -132,3 +155,29 @@ async def test_rebuilding_a_view_from_scratch_equals_the_incremental_view(pool, 
     expected = [(f"tally-{n}", 5, sum(r * n for r in range(5))) for n in range(20)]
     assert await incremental.rows(pool) == sorted(expected)
     assert await rebuilt.rows(pool) == await incremental.rows(pool)
+
+
+class TallyViewWithAFlakyDatabase(TallyView):
+    """The database connection drops while the first event is applied."""
+
+    failures = 1
+
+    async def handle(self, conn, envelope, event):
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionResetError("connection to the database lost")
+        await super().handle(conn, envelope, event)
+
+
+@DRIVERS
+async def test_an_event_that_meets_a_transient_failure_is_retried_not_dead_lettered(driver, pool, producer, settings, ns):
+    events = store(pool, ns)
+    await events.create_schema()
+    await ensure_topics(settings.kafka, [events.topic, f"{ns}.dead-letter.v1"])
+    await events.append("tally-1", 0, [Marked(amount=2), Marked(amount=3)], now())
+    await OutboxRelay(pool, events.schema, producer).publish_batch()
+
+    view = TallyViewWithAFlakyDatabase(ns)
+    await apply_until(driver, pool, producer, settings, view, ns, rows_are(pool, view, [("tally-1", 2, 5)]))
+    assert view.failures == 0, "the failure happened"
+    assert await pool.fetchval(f"SELECT count(*) FROM {view.schema}.inbox WHERE dead_letter_reason IS NOT NULL") == 0

@@ -1,0 +1,66 @@
+"""Services react to each other's events through FastStream subscribers.
+
+Each ``Handler`` becomes a batch subscriber of a FastStream ``KafkaBroker``
+(which also puts it in the AsyncAPI description). The records go, partition by
+partition, to the same ``Inbox`` the pull loop uses, so exactly-once effect and
+dead letters work the same way. Acknowledging commits the offsets; a transient
+failure (database gone) nacks the batch, which seeks every partition back to
+its first record of the batch: nothing is skipped, and what was already applied
+is found in the inbox and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from .consumer import TRANSIENT, Inbox, measure_lag
+from .logs import get_logger
+
+log = get_logger(__name__)
+
+
+async def _raw(message: KafkaMessage) -> object:
+    # The inbox reads the records itself; FastStream's own decoding would choke on the very records it must park.
+    return message.body
+
+
+def broker_for(bootstrap_servers: str) -> KafkaBroker:
+    # FastStream logs every message at INFO; our own lines (structlog) already say what matters.
+    return KafkaBroker(bootstrap_servers, log_level=logging.DEBUG)
+
+
+def subscribe(broker: KafkaBroker, inbox: Inbox, retry_pause: float = 1.0) -> None:
+    handler = inbox.handler
+
+    @broker.subscriber(
+        *handler.topics,
+        group_id=handler.name,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=500,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw,
+        title=handler.name,
+        description=(handler.__doc__ or "").strip() or None,
+    )
+    async def apply_batch(message: KafkaMessage) -> None:
+        records: tuple[ConsumerRecord, ...] = message.raw_message
+        by_partition: dict[TopicPartition, list[ConsumerRecord]] = defaultdict(list)
+        for record in records:
+            by_partition[TopicPartition(record.topic, record.partition)].append(record)
+        try:
+            for partition_records in by_partition.values():
+                await inbox.apply(partition_records)
+        except TRANSIENT as error:
+            log.warning("subscriber retrying", consumer=handler.name, error=repr(error))
+            await asyncio.sleep(retry_pause)  # the nack re-reads at once: do not spin while the database is away
+            raise
+        if isinstance(message.consumer, AIOKafkaConsumer):  # not under FastStream's in-memory test broker
+            measure_lag(handler.name, message.consumer, {tp: recs[-1].offset + 1 for tp, recs in by_partition.items()})
