@@ -27,7 +27,6 @@ from .commands import (
 )
 from .state import STAGE_ORDER, State, evolve
 
-"""A client's clock may run a little ahead of ours; only times further ahead count as 'in the future'."""
 
 WHEN: dict[type[CaseCommand], tuple[str, str]] = {
     ChangeStage: ("changed_at", "A stage change"),

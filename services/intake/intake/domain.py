@@ -22,8 +22,6 @@ from .commands import (
 )
 from .state import Affiliation, Contact, ContactStatus
 
-"""A client's clock may run a little ahead of ours; only times further ahead count as 'in the future'."""
-
 
 State = Contact | None
 

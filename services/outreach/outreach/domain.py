@@ -18,8 +18,6 @@ from .commands import (
 )
 from .state import OutreachContact
 
-"""A worker's phone may run a little ahead of our clock; only times further ahead count as 'in the future'."""
-
 
 State = OutreachContact | None
 
