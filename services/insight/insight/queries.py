@@ -56,7 +56,7 @@ class Reader:
 
     async def trend(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         """Month by month (of first contact): how many came, met their handler, still wait, were lost."""
-        select = f"""count(*) AS opened, count(wait_days) AS met, count(*) FILTER (WHERE waiting) AS waiting,
+        select = """count(*) AS opened, count(wait_days) AS met, count(*) FILTER (WHERE waiting) AS waiting,
                      count(*) FILTER (WHERE lost_during_wait) AS lost,
                      round((percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_days))::numeric, 2)::float8 AS median_days,
                      round((percentile_cont(0.9) WITHIN GROUP (ORDER BY wait_days))::numeric, 2)::float8 AS p90_days,
