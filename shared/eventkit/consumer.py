@@ -131,6 +131,7 @@ class Inbox:
         await self.producer.send_and_wait(self.dead_letter_topic, value=record.value, key=record.key, headers=headers)
         DEAD_LETTERS.labels(self.handler.name).inc()
 
+
 class EventConsumer:
     """The pull loop: for projections and rebuilds, whose callers need to know when they have caught up."""
 
