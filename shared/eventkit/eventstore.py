@@ -93,6 +93,31 @@ def _ddl(schema: str) -> str:
     """
 
 
+_APPEND = """
+WITH current AS (
+    SELECT coalesce(max(version), 0) AS version FROM {schema}.events WHERE stream_id = $1
+), appended AS (
+    INSERT INTO {schema}.events
+        (stream_id, version, event_id, type, schema_version, data, time, correlation_id, causation_id)
+    SELECT $1, e.version, e.event_id, e.type, e.schema_version, e.data::jsonb, $8, $9, $10
+    FROM unnest($3::int[], $4::uuid[], $5::text[], $6::int[], $7::text[])
+         AS e(version, event_id, type, schema_version, data)
+    WHERE (SELECT version FROM current) = $2
+    RETURNING 1
+), published AS (
+    INSERT INTO {schema}.outbox (topic, key, value, headers)
+    SELECT $11, $12, o.value, o.headers::jsonb
+    FROM unnest($13::bytea[], $14::text[]) WITH ORDINALITY AS o(value, headers, n)
+    WHERE (SELECT version FROM current) = $2
+    ORDER BY o.n  -- outbox ids follow the stream's order, which the relay keeps
+    RETURNING 1
+)
+SELECT (SELECT version FROM current) AS actual,
+       (SELECT count(*) FROM appended) AS appended,
+       (SELECT pg_notify($15, '') FROM published LIMIT 1) AS notified
+"""
+
+
 class EventStore:
     """Streams of one service. ``source`` is the CloudEvents source, ``topic`` where events go."""
 
@@ -120,25 +145,27 @@ class EventStore:
         metadata: Metadata,
         conn: asyncpg.Connection | None = None,
     ) -> list[Envelope]:
-        """Append after ``expected_version`` (0 for a new stream); publish through the outbox."""
-        if conn is None:
-            async with self.pool.acquire() as own, own.transaction():
-                return await self.append(stream_id, expected_version, events, metadata, own)
+        """Append after ``expected_version`` (0 for a new stream); publish through the outbox.
+
+        One statement does it all (version check, events, outbox rows, notify), so an
+        append is one round trip and atomic without an explicit transaction. Inside a
+        caller's transaction it runs in a savepoint: a conflict leaves that transaction usable.
+        """
         if not events:
             return []
-        actual = await conn.fetchval(
-            f"SELECT coalesce(max(version), 0) FROM {self.schema}.events WHERE stream_id = $1", stream_id
-        )
-        if actual != expected_version:
-            APPEND_CONFLICTS.labels(self.schema).inc()
-            raise ConcurrencyConflict(stream_id, expected_version, actual)
         envelopes = [self._envelope(stream_id, expected_version + n, event, metadata) for n, event in enumerate(events, 1)]
         try:
-            async with conn.transaction():  # a savepoint when the caller already has a transaction
-                await self._insert(conn, envelopes)
-        except asyncpg.UniqueViolationError:
+            if conn is None:
+                async with self.pool.acquire() as own:
+                    actual, appended = await self._append(own, envelopes, expected_version)
+            else:
+                async with conn.transaction():
+                    actual, appended = await self._append(conn, envelopes, expected_version)
+        except asyncpg.UniqueViolationError:  # a concurrent writer committed the same version first
+            actual, appended = None, 0
+        if not appended:
             APPEND_CONFLICTS.labels(self.schema).inc()
-            raise ConcurrencyConflict(stream_id, expected_version) from None
+            raise ConcurrencyConflict(stream_id, expected_version, actual)
         EVENTS_APPENDED.labels(self.schema).inc(len(envelopes))
         return envelopes
 
@@ -157,22 +184,21 @@ class EventStore:
             causationid=metadata.causation_id,
         )
 
-    async def _insert(self, conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-        await conn.executemany(
-            f"""INSERT INTO {self.schema}.events
-                (stream_id, version, event_id, type, schema_version, data, time, correlation_id, causation_id)
-                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)""",
-            [
-                (e.subject, e.sequence, e.id, e.type, e.schemaversion, json.dumps(e.data), e.time, e.correlationid, e.causationid)
-                for e in envelopes
-            ],
-        )
+    async def _append(self, conn: asyncpg.Connection, envelopes: list[Envelope], expected: int) -> tuple[int, int]:
+        """Returns the stream's version before the append and how many events were appended (0: it had moved on)."""
         records = [to_record(e, self.topic) for e in envelopes]
-        await conn.executemany(
-            f"INSERT INTO {self.schema}.outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
-            [(r.topic, r.key, r.value, json.dumps([[k, v.decode()] for k, v in r.headers])) for r in records],
+        first = envelopes[0]
+        row = await conn.fetchrow(
+            _APPEND.format(schema=self.schema),
+            first.subject, expected,
+            [e.sequence for e in envelopes], [e.id for e in envelopes], [e.type for e in envelopes],
+            [e.schemaversion for e in envelopes], [json.dumps(e.data) for e in envelopes],
+            first.time, first.correlationid, first.causationid,
+            self.topic, first.subject.encode(),
+            [r.value for r in records], [json.dumps([[k, v.decode()] for k, v in r.headers]) for r in records],
+            self.notify_channel,
         )
-        await conn.execute(f"NOTIFY {self.notify_channel}")
+        return row["actual"], row["appended"]
 
     async def load(self, stream_id: str, conn: asyncpg.Connection | None = None) -> tuple[int, list[Event]]:
         """The stream's version and its events, upcast to the current schemas."""
