@@ -39,6 +39,17 @@ async def test_append_refuses_a_stale_expected_version(pool, ns):
         await events.append("tally-1", 1, [Marked(amount=3)], now())
 
 
+async def test_append_refuses_an_expected_version_ahead_of_the_stream_and_leaves_no_gap(pool, ns):
+    events = store(pool, ns)
+    await events.create_schema()
+    await events.append("tally-1", 0, [Marked(amount=1)], now())
+    with pytest.raises(ConcurrencyConflict, match="expected version 5, found 1"):
+        await events.append("tally-1", 5, [Marked(amount=3)], now())
+    version, stored = await events.load("tally-1")
+    assert (version, len(stored)) == (1, 1)
+    assert await pool.fetchval(f"SELECT count(*) FROM {events.schema}.outbox") == 1
+
+
 async def test_reader_never_skips_a_transaction_that_commits_late(pool, ns):
     events = store(pool, ns)
     await events.create_schema()
