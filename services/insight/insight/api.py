@@ -20,13 +20,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pydantic import BaseModel
 
 from contracts.vocabulary import Area, Gender
-from eventkit.logs import get_logger
+from eventkit import access
 
 from . import rows as r
 from .filters import ChannelFilter, Dimension, Filters
 from .queries import Reader
 
-log = get_logger(__name__)
 router = APIRouter(prefix="/api", tags=["views"])
 CODE = r"^[a-z0-9][a-z0-9-]{1,39}$"
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}, "description": "The rows as CSV"}}
@@ -63,6 +62,12 @@ class DropEmptyQueryValues:
 AnyFilters = Annotated[Filters, Depends(filters)]
 By = Annotated[list[Dimension], Query(description="Group by these dimensions (repeat the parameter for several)")]
 Format = Annotated[Literal["json", "csv"], Query(description="csv for a spreadsheet")]
+
+
+async def logged_read(request: Request, view: str, rows: list[dict[str, Any]]) -> None:
+    """Case-level rows are personal data: who read which cases, when and why goes to the access log."""
+    await access.record(request.app.state.reader.pool, request.app.state.settings.db_schema,
+                        access.Reader.of(request), view, [row["case_id"] for row in rows])
 
 
 def reader(request: Request) -> Reader:
@@ -126,14 +131,14 @@ async def waiting_now(request: Request, read: Read, f: AnyFilters, day: Today, f
                       at_risk_only: bool = False):
     threshold = at_risk_days or request.app.state.settings.at_risk_days
     result = await read.waiting_now(f, day, threshold, at_risk_only)
-    log.info("case-level read", view="waiting-now", rows=len(result), client=request.client and request.client.host)
+    await logged_read(request, "waiting-now", result)
     return respond(request, format, result, r.WaitingRow)
 
 
 @views("/lost", r.LostRow, "Cases closed as unreachable or declined before a first meeting")
 async def lost(request: Request, read: Read, f: AnyFilters, format: Format = "json"):
     result = await read.lost(f)
-    log.info("case-level read", view="lost", rows=len(result), client=request.client and request.client.host)
+    await logged_read(request, "lost", result)
     return respond(request, format, result, r.LostRow)
 
 
@@ -163,5 +168,5 @@ async def continuity_distribution(request: Request, read: Read, f: AnyFilters, f
 async def cases(request: Request, read: Read, f: AnyFilters, format: Format = "json",
                 limit: Annotated[int, Query(ge=1, le=10000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0):
     result = await read.cases(f, limit, offset)
-    log.info("case-level read", view="cases", rows=len(result), client=request.client and request.client.host)
+    await logged_read(request, "cases", result)
     return respond(request, format, result, r.CaseRow)

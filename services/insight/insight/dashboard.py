@@ -16,14 +16,12 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from contracts.vocabulary import Area, Gender
-from eventkit.logs import get_logger
 
 from . import charts
-from .api import AnyFilters, Read, Today
+from .api import AnyFilters, Read, Today, logged_read
 from .filters import ChannelFilter, Dimension, Filters
 from .i18n import label, strings
 
-log = get_logger(__name__)
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -46,8 +44,7 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
     settings = request.app.state.settings
     dimension = Dimension(group_by)
     data = await _gather(read, f, day, dimension, at_risk_only, settings)
-    log.info("case-level read", view="dashboard", rows=len(data["waiting"]) + len(data["lost"]),
-             client=request.client and request.client.host)
+    await logged_read(request, "dashboard", data["waiting"] + data["lost"])
     context = {
         "lang": lang, "t": strings(lang), "label": lambda enum, value: label(lang, enum, value),
         "num": lambda value, digits=1: _number(value, lang, digits), "pct": lambda value: _percent(value, lang),
