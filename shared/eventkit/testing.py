@@ -7,6 +7,7 @@ import uuid
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
+from .decider import Decider, Refused
 from .settings import KafkaSettings
 
 
@@ -45,3 +46,25 @@ async def eventually(check, timeout: float = 20.0, interval: float = 0.1):
         while not (result := await check()):
             await asyncio.sleep(interval)
     return result
+
+
+def play(decider: Decider, commands, check=lambda history, events: None) -> tuple[list, object]:
+    """Decide ``commands`` one after another as the application would, for property tests.
+
+    After each accepted command ``check(history, new_events)`` tests the invariants;
+    a refused command must name a stable rule and change nothing. Returns the
+    accepted history and the final state (which must equal the history folded).
+    """
+    history, state = [], decider.initial_state
+    for command in commands:
+        try:
+            events = decider.decide(command, state)
+        except Refused as refusal:
+            assert refusal.status in (404, 409, 422) and refusal.rule.islower() and " " not in refusal.rule
+            assert decider.fold(history) == state, "a refused command changes nothing"
+            continue
+        history += events
+        state = decider.fold(events, state)
+        check(history, events)
+    assert decider.fold(history) == state
+    return history, state
