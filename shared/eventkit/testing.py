@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from .decider import Decider, Refused
-from .settings import KafkaSettings
+from .settings import KafkaSettings, Settings
 
 
 def namespace() -> str:
@@ -68,3 +69,13 @@ def play(decider: Decider, commands, check=lambda history, events: None) -> tupl
         check(history, events)
     assert decider.fold(history) == state
     return history, state
+
+
+S = TypeVar("S", bound=Settings)
+
+
+def in_namespace(cls: type[S], base: Settings, ns: str, **overrides: object) -> S:
+    """A service's settings with schema ``<ns>_<its schema>`` and topics ``<ns>.<topic>``: a test's own world."""
+    schema = cls.model_fields["db_schema"].default
+    return cls(kafka=base.kafka.model_copy(update={"topic_prefix": f"{ns}."}), postgres=base.postgres,
+               **({"db_schema": f"{ns}_{schema}"} | overrides))

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from casework.app import create_app as create_casework
 from casework.settings import CaseworkSettings
 from eventkit.settings import KafkaSettings
-from eventkit.testing import namespace
+from eventkit.testing import in_namespace, namespace
 from intake.app import create_app as create_intake
 from intake.settings import IntakeSettings
 from outreach.app import create_app as create_outreach
@@ -39,13 +39,11 @@ async def serving(app: FastAPI, name: str) -> AsyncIterator[httpx.AsyncClient]:
 @pytest_asyncio.fixture(scope="module")
 async def platform(settings) -> AsyncIterator[Platform]:
     ns = namespace()
-    shared = dict(kafka=settings.kafka.model_copy(update={"topic_prefix": ns + "."}), postgres=settings.postgres,
-                  pseudonym_key=settings.pseudonym_key)
+    intake_settings, outreach_settings, casework_settings = (
+        in_namespace(cls, settings, ns, pseudonym_key=settings.pseudonym_key)
+        for cls in (IntakeSettings, OutreachSettings, CaseworkSettings))
     async with AsyncExitStack() as services:
-        intake = await services.enter_async_context(
-            serving(create_intake(IntakeSettings(db_schema=f"{ns}_intake", **shared)), "intake"))
-        outreach = await services.enter_async_context(
-            serving(create_outreach(OutreachSettings(db_schema=f"{ns}_outreach", **shared)), "outreach"))
-        casework = await services.enter_async_context(
-            serving(create_casework(CaseworkSettings(db_schema=f"{ns}_casework", **shared)), "casework"))
-        yield Platform(shared["kafka"], intake, outreach, casework, settings.pseudonym_key.get_secret_value().encode())
+        intake = await services.enter_async_context(serving(create_intake(intake_settings), "intake"))
+        outreach = await services.enter_async_context(serving(create_outreach(outreach_settings), "outreach"))
+        casework = await services.enter_async_context(serving(create_casework(casework_settings), "casework"))
+        yield Platform(intake_settings.kafka, intake, outreach, casework, settings.pseudonym_key.get_secret_value().encode())

@@ -16,7 +16,7 @@ from casework.ids import case_id_for_origin
 from casework.settings import CaseworkSettings
 from eventkit.application import execute
 from eventkit.eventstore import EventStore, Metadata
-from eventkit.testing import namespace
+from eventkit.testing import in_namespace, namespace
 
 UNREACHABLE_MIN_ATTEMPTS = 4
 """Not the default, so the tests show the setting reaches the rule."""
@@ -46,12 +46,7 @@ class Casework:
 @pytest_asyncio.fixture(scope="module")
 async def casework(settings):
     ns = namespace()
-    service_settings = CaseworkSettings(
-        db_schema=f"{ns}_casework",
-        kafka=settings.kafka.model_copy(update={"topic_prefix": ns + "."}),
-        postgres=settings.postgres,
-        unreachable_min_attempts=UNREACHABLE_MIN_ATTEMPTS,
-    )
+    service_settings = in_namespace(CaseworkSettings, settings, ns, unreachable_min_attempts=UNREACHABLE_MIN_ATTEMPTS)
     app = create_app(service_settings)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://casework") as client:

@@ -14,7 +14,7 @@ from eventkit.consumer import EventConsumer
 from eventkit.envelope import to_record
 from eventkit.kafka import ensure_topics
 from eventkit.settings import Settings
-from eventkit.testing import namespace
+from eventkit.testing import in_namespace, namespace
 from fixtures.golden_log import Produced
 from insight import generations
 from insight.projections.journey import TOPICS, Generation, JourneyProjection
@@ -22,9 +22,7 @@ from insight.settings import InsightSettings
 
 
 def insight_settings(settings: Settings, ns: str, **overrides: object) -> InsightSettings:
-    kafka = settings.kafka.model_copy(update={"topic_prefix": f"{ns}."})
-    return InsightSettings(kafka=kafka, postgres=settings.postgres, db_schema=f"{ns}_insight",
-                           **({"drop_grace": 0.0} | overrides))
+    return in_namespace(InsightSettings, settings, ns, **({"drop_grace": 0.0} | overrides))
 
 
 async def prepare_topics(settings: InsightSettings) -> None:

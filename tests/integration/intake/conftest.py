@@ -5,6 +5,7 @@ import pytest_asyncio
 from pydantic import SecretStr
 
 from eventkit.eventstore import EventStore
+from eventkit.testing import in_namespace
 from intake.app import create_app
 from intake.settings import IntakeSettings
 
@@ -32,8 +33,7 @@ class Intake:
 @pytest_asyncio.fixture
 async def intake(settings, ns):
     """The intake app on the real servers, in a namespace of its own, with its lifespan (and outbox relay) running."""
-    own = IntakeSettings(db_schema=f"{ns}_intake", kafka=settings.kafka.model_copy(update={"topic_prefix": ns + "."}),
-                         postgres=settings.postgres, pseudonym_key=SecretStr("integration-test-key"))
+    own = in_namespace(IntakeSettings, settings, ns, pseudonym_key=SecretStr("integration-test-key"))
     app = create_app(own)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client:

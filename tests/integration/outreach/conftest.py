@@ -5,6 +5,7 @@ import pytest_asyncio
 from pydantic import SecretStr
 
 from eventkit.eventstore import EventStore
+from eventkit.testing import in_namespace
 from outreach.app import create_app
 from outreach.settings import OutreachSettings
 
@@ -34,8 +35,7 @@ class Outreach:
 @pytest_asyncio.fixture
 async def outreach(settings, ns):
     """The outreach app on the real servers, in a namespace of its own, with its lifespan (and outbox relay) running."""
-    own = OutreachSettings(db_schema=f"{ns}_outreach", kafka=settings.kafka.model_copy(update={"topic_prefix": ns + "."}),
-                           postgres=settings.postgres, pseudonym_key=SecretStr("integration-test-key"))
+    own = in_namespace(OutreachSettings, settings, ns, pseudonym_key=SecretStr("integration-test-key"))
     app = create_app(own)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://outreach") as client:
