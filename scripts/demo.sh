@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-eval "$(python3.11 deploy/local/servers.py env)"
+if [ -z "${VANTRUM_KAFKA__BOOTSTRAP_SERVERS:-}" ] || [ -z "${VANTRUM_POSTGRES__DSN:-}" ]; then
+    eval "$(python3.11 deploy/local/servers.py env)"
+fi
 exec .venv/bin/python -m deploy.demo.run "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Väntrum needs and starts its servers. Safe to re-run: each step skips itself when done.
 #   - Python 3.11 virtualenv in .venv with the locked dependencies (uv.lock)
-#   - Apache Kafka (jars from Maven Central) and PostgreSQL 15, started by deploy/local/servers.py
+#   - Apache Kafka (jars from Maven Central) and PostgreSQL 15, started by deploy/local/servers.py,
+#     unless VANTRUM_KAFKA__BOOTSTRAP_SERVERS and VANTRUM_POSTGRES__DSN already point at servers of yours
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +20,8 @@ fi
 echo "setup: Python dependencies (uv sync --locked)"
 UV_PROJECT_ENVIRONMENT=.venv .tools/bin/uv sync --locked --quiet --python "$PYTHON"
 
-"$PYTHON" deploy/local/servers.py up
+if [ -n "${VANTRUM_KAFKA__BOOTSTRAP_SERVERS:-}" ] && [ -n "${VANTRUM_POSTGRES__DSN:-}" ]; then
+    echo "setup: using your servers: Kafka at $VANTRUM_KAFKA__BOOTSTRAP_SERVERS, PostgreSQL from VANTRUM_POSTGRES__DSN"
+else
+    "$PYTHON" deploy/local/servers.py up
+fi

@@ -17,6 +17,8 @@ if ! command -v chromium >/dev/null; then
     fi
 fi
 
-eval "$(python3.11 deploy/local/servers.py env)"
-echo "test: against ${VANTRUM_PLATFORM_VERSIONS}"
+if [ -z "${VANTRUM_KAFKA__BOOTSTRAP_SERVERS:-}" ] || [ -z "${VANTRUM_POSTGRES__DSN:-}" ]; then
+    eval "$(python3.11 deploy/local/servers.py env)"
+fi
+echo "test: against ${VANTRUM_PLATFORM_VERSIONS:-Kafka at $VANTRUM_KAFKA__BOOTSTRAP_SERVERS and your PostgreSQL}"
 exec .venv/bin/pytest "$@"
