@@ -1,0 +1,39 @@
+"""The Prometheus files in deploy/ refer only to metrics the services really export."""
+
+import re
+from pathlib import Path
+
+import yaml
+from prometheus_client import REGISTRY
+
+import eventkit.metrics  # noqa: F401 - registers the platform metrics
+import insight.gauges  # noqa: F401 - registers the domain gauges
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+
+
+def exported_metric_names() -> set[str]:
+    names = set()
+    for collector in REGISTRY.collect():
+        names.add(collector.name)
+        names |= {sample.name for sample in collector.samples}
+    names |= {n + "_total" for n in list(names)}  # counters are exported as <name>_total
+    return names
+
+
+def test_every_alert_names_a_metric_we_export_and_says_what_to_do():
+    rules = [rule for group in yaml.safe_load((DEPLOY / "alerts.yml").read_text())["groups"] for rule in group["rules"]]
+    assert len(rules) >= 6
+    exported = exported_metric_names()
+    for rule in rules:
+        used = set(re.findall(r"vantrum_[a-z0-9_]+", rule["expr"]))
+        assert used, f"{rule['alert']} uses no vantrum metric"
+        assert used <= exported, f"{rule['alert']} uses unknown metrics {used - exported}"
+        assert rule["annotations"]["summary"]
+
+
+def test_prometheus_scrapes_every_service_and_loads_the_rules():
+    config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    targets = config["scrape_configs"][0]["static_configs"][0]["targets"]
+    assert targets == [f"127.0.0.1:{port}" for port in (8001, 8002, 8003, 8004)]
+    assert config["rule_files"] == ["alerts.yml"]
