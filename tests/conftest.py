@@ -6,6 +6,7 @@ import os
 
 import pytest
 import pytest_asyncio
+from hypothesis import settings as hypothesis_settings
 
 from eventkit.db import PlatformUnavailable, create_pool
 from eventkit.kafka import start_producer
@@ -13,8 +14,13 @@ from eventkit.settings import Settings
 from eventkit.testing import namespace
 
 
+# Property tests check behaviour, not speed: a slow CI machine must not fail them on Hypothesis's 200 ms deadline.
+hypothesis_settings.register_profile("vantrum", deadline=None)
+hypothesis_settings.load_profile("vantrum")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"platform: {os.environ.get('VANTRUM_PLATFORM_VERSIONS', 'unknown (run through make test)')}"
+    return f"platform: {os.environ.get('VANTRUM_PLATFORM_VERSIONS', 'unknown (run through scripts/test.sh)')}"
 
 
 @pytest.fixture(scope="session")
