@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 import asyncpg
 
 from .decider import Decider
-from .envelope import Envelope
 from .eventstore import ConcurrencyConflict, EventStore, Metadata
 
 C = TypeVar("C")
@@ -22,8 +21,11 @@ async def execute(
     metadata: Metadata,
     conn: asyncpg.Connection | None = None,
     attempts: int = 3,
-) -> list[Envelope]:
+) -> tuple[int, S]:
     """Decide ``command`` against the stream's current state and append the result.
+
+    Returns the stream's version and state after the command, so a caller that
+    answers with the new state need not load the stream a second time.
 
     A concurrent writer makes the append conflict; the command is then decided
     again against the new state (it may now be refused), up to ``attempts`` times.
@@ -31,9 +33,11 @@ async def execute(
     """
     for attempt in range(1, attempts + 1):
         version, history = await store.load(stream_id, conn)
-        events = decider.decide(command, decider.fold(history))
+        state = decider.fold(history)
+        events = decider.decide(command, state)
         try:
-            return await store.append(stream_id, version, events, metadata, conn)
+            await store.append(stream_id, version, events, metadata, conn)
+            return version + len(events), decider.fold(events, state)
         except ConcurrencyConflict:
             if attempt == attempts or conn is not None:
                 raise  # inside a caller's transaction the whole unit must be retried by the caller

@@ -39,8 +39,7 @@ async def _run(request: Request, case_id: str, command: commands.Command) -> Cas
     store: EventStore = request.app.state.store
     decider: Decider = request.app.state.decider
     metadata = Metadata(time=now(), correlation_id=request.headers.get(CORRELATION_HEADER))
-    await execute(store, decider, case_id, command, metadata)
-    return CaseView.of(*await _load(request, case_id))
+    return CaseView.of(*await execute(store, decider, case_id, command, metadata))
 
 
 @router.get("/{case_id}", summary="The case as it stands")

@@ -72,8 +72,8 @@ class ClosureRequest(Body):
 async def _run(request: Request, contact_id: str, command: commands.ContactCommand) -> Contact:
     store = request.app.state.store
     metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get(CORRELATION_HEADER))
-    await execute(store, decider, contact_id, command, metadata)
-    return existing((await load_state(store, decider, contact_id))[1])
+    _, contact = await execute(store, decider, contact_id, command, metadata)
+    return existing(contact)
 
 
 @router.post("", status_code=201, summary="Open a contact (first contact with reception)")

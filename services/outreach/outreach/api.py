@@ -67,8 +67,8 @@ class CaseRequest(Body):
 async def _run(request: Request, outreach_id: str, command: commands.OutreachCommand) -> OutreachContact:
     store = request.app.state.store
     metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get(CORRELATION_HEADER))
-    await execute(store, decider, outreach_id, command, metadata)
-    return existing((await load_state(store, decider, outreach_id))[1])
+    _, contact = await execute(store, decider, outreach_id, command, metadata)
+    return existing(contact)
 
 
 @router.post("", status_code=201, summary="Record a first encounter with a person, who may stay anonymous under an alias")
