@@ -17,6 +17,18 @@ if ! command -v chromium >/dev/null; then
     fi
 fi
 
+# The alert-rule tests run promtool from Debian's prometheus package (without the node exporter it recommends).
+if ! command -v promtool >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "test: installing Debian's prometheus for promtool (alert-rule tests)"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) \
+            || { echo "test: could not install prometheus with apt-get" >&2; exit 1; }
+    else
+        echo "test: promtool is missing; install it with: sudo apt-get install prometheus" >&2
+        exit 1
+    fi
+fi
+
 if [ -z "${VANTRUM_KAFKA__BOOTSTRAP_SERVERS:-}" ] || [ -z "${VANTRUM_POSTGRES__DSN:-}" ]; then
     eval "$(python3.11 deploy/local/servers.py env)"
 fi

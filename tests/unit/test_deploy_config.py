@@ -1,8 +1,12 @@
-"""The Prometheus files in deploy/ refer only to metrics the services really export."""
+"""The Prometheus files in deploy/ refer only to metrics the services really export, and
+promtool accepts the alert rules and passes their unit tests (alerts.test.yml)."""
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from prometheus_client import REGISTRY
 
@@ -37,3 +41,15 @@ def test_prometheus_scrapes_every_service_and_loads_the_rules():
     targets = config["scrape_configs"][0]["static_configs"][0]["targets"]
     assert targets == [f"127.0.0.1:{port}" for port in (8001, 8002, 8003, 8004)]
     assert config["rule_files"] == ["alerts.yml"]
+
+
+PROMTOOL_RUNS = [["check", "rules", "alerts.yml"], ["test", "rules", "alerts.test.yml"]]
+
+
+@pytest.mark.parametrize("command", PROMTOOL_RUNS, ids=" ".join)
+def test_promtool_accepts_the_rules_and_their_unit_tests_pass(command):
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is missing: run scripts/test.sh, which installs it (Debian's prometheus package)")
+    run = subprocess.run([promtool, *command], cwd=DEPLOY, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, f"promtool {' '.join(command)} failed:\n{run.stdout}{run.stderr}"
