@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from typing import NamedTuple
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
 from .db import PlatformUnavailable
+from .logs import get_logger
 from .settings import KafkaSettings
+
+log = get_logger(__name__)
+
+UNLIMITED_RETENTION = {"retention.ms": "-1", "retention.bytes": "-1"}
+"""The event topics are the source of truth a rebuild replays from offset 0: Kafka must never delete their records."""
 
 
 def _unreachable(settings: KafkaSettings, error: BaseException) -> PlatformUnavailable:
@@ -36,23 +44,81 @@ async def start_producer(settings: KafkaSettings) -> AIOKafkaProducer:
     return producer
 
 
-async def ensure_topics(settings: KafkaSettings, topics: list[str], partitions: int = 3) -> None:
-    """Create the topics a service writes or reads, so consumers never race topic creation."""
+async def _start_admin(settings: KafkaSettings) -> AIOKafkaAdminClient:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=15000)
     try:
         await admin.start()
     except (KafkaConnectionError, OSError, asyncio.TimeoutError) as error:
         await admin.close()
         raise _unreachable(settings, error) from None
+    return admin
+
+
+async def ensure_topics(settings: KafkaSettings, topics: list[str], partitions: int = 3) -> None:
+    """Create the topics a service writes or reads, so consumers never race topic creation.
+
+    They are created with unlimited retention (``UNLIMITED_RETENTION``): a rebuild of the read side
+    replays them from offset 0 and refuses once their first records are gone. A topic that already
+    exists with finite retention (made by an older install, or auto-created by a producer) is named
+    in a warning but not altered: how long to keep an existing log is the operator's decision.
+    """
+    admin = await _start_admin(settings)
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics if t not in existing]
+        missing = [NewTopic(t, num_partitions=partitions, replication_factor=1, topic_configs=UNLIMITED_RETENTION)
+                   for t in topics if t not in existing]
         if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another service created it first
+            # The broker answers refusals per topic in the response instead of raising them.
+            for topic, code, message in (await admin.create_topics(missing)).topic_errors:
+                if code not in (0, TopicAlreadyExistsError.errno):  # already exists: another service was first
+                    raise PlatformUnavailable(f"Kafka refused to create topic {topic}: {message} (error {code})")
+        if present := [t for t in topics if t in existing]:
+            await _warn_about_finite_retention(admin, present)
     except KafkaError as error:
         raise _unreachable(settings, error) from None
     finally:
         await admin.close()
+
+
+async def _warn_about_finite_retention(admin: AIOKafkaAdminClient, topics: list[str]) -> None:
+    wanted = dict.fromkeys(UNLIMITED_RETENTION)
+    responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t, wanted) for t in topics])
+    for resource in (r for response in responses for r in response.to_object()["resources"]):
+        retention = {e["config_names"]: e["config_value"] for e in resource["config_entries"]}
+        if resource["error_code"] == 0 and retention != UNLIMITED_RETENTION:
+            topic = resource["resource_name"]
+            log.warning("topic has finite retention: Kafka will delete its old events, then rebuilds refuse",
+                        topic=topic, **{key.replace(".", "_"): value for key, value in retention.items()},
+                        fix=f"kafka-configs.sh --alter --entity-type topics --entity-name {topic}"
+                            " --add-config retention.ms=-1,retention.bytes=-1")
+
+
+class PartitionLog(NamedTuple):
+    first: int
+    """Offset of the oldest record still kept: 0 unless records were deleted (retention, delete_records)."""
+    end: int
+    """Offset the next record will get."""
+
+
+async def partition_logs(settings: KafkaSettings, topics: list[str]) -> dict[TopicPartition, PartitionLog]:
+    """Where the log of every partition of ``topics`` starts and ends now."""
+    admin = await _start_admin(settings)
+    try:
+        described = await admin.describe_topics(topics)
+    except KafkaError as error:
+        raise _unreachable(settings, error) from None
+    finally:
+        await admin.close()
+    for topic in described:
+        if topic["error_code"]:  # an unknown topic would otherwise look like a topic without partitions
+            raise PlatformUnavailable(f"Kafka cannot describe topic {topic['topic']} (error {topic['error_code']})")
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    reader = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    try:
+        await reader.start()
+        firsts, ends = await reader.beginning_offsets(partitions), await reader.end_offsets(partitions)
+    except (KafkaError, OSError, asyncio.TimeoutError) as error:
+        raise _unreachable(settings, error) from None
+    finally:
+        await reader.stop()
+    return {p: PartitionLog(firsts[p], ends[p]) for p in sorted(partitions)}

@@ -14,7 +14,7 @@ from eventkit.db import PlatformUnavailable
 from eventkit.logs import configure
 
 from .app import build_app, create_app
-from .rebuild import RebuildAlreadyRunning, rebuild as run_rebuild
+from .rebuild import IncompleteHistory, RebuildAlreadyRunning, rebuild as run_rebuild
 from .settings import InsightSettings
 
 cli = service_cli("insight", "Väntrum insight: the read side (waits, waiting now, outcomes, continuity).",
@@ -34,7 +34,7 @@ def rebuild(grace: float | None = typer.Option(None, help="Seconds before the ol
         with Progress(*columns, console=console) as bar:
             task = bar.add_task("rebuild", total=None)
             report = asyncio.run(run_rebuild(settings, lambda done, total: bar.update(task, completed=done, total=total)))
-    except (PlatformUnavailable, RebuildAlreadyRunning) as error:
+    except (PlatformUnavailable, RebuildAlreadyRunning, IncompleteHistory) as error:
         typer.echo(f"insight: {error}", err=True)
         raise typer.Exit(1) from None
     replaced = f"; generation {report.replaced.number} dropped" if report.replaced else ""

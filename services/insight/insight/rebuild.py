@@ -5,6 +5,13 @@ beside the live one while readers keep reading the live one; once it has caught
 up with the end of the log, the live pointer switches to it in one transaction,
 and after a grace period (running services move their consumer to the new
 generation) the old generation's schema is dropped.
+
+The event topics are the source of truth for a rebuild: ``ensure_topics`` creates
+them with unlimited retention, and a rebuild first checks that every partition it
+reads still starts at offset 0. If one does not, events were deleted and the views
+cannot be rebuilt from Kafka: the rebuild refuses (``IncompleteHistory``) and the
+live generation stays. The check is repeated just before the switch, because
+records can be deleted during a long rebuild.
 """
 
 from __future__ import annotations
@@ -15,12 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from contracts import topics
 from eventkit.consumer import EventConsumer
 from eventkit.db import create_pool
-from eventkit.kafka import ensure_topics, start_producer
+from eventkit.kafka import PartitionLog, ensure_topics, partition_logs, start_producer
 from eventkit.settings import KafkaSettings
 
 from . import generations
@@ -33,6 +40,10 @@ Progress = Callable[[int, int], None]
 
 class RebuildAlreadyRunning(RuntimeError):
     pass
+
+
+class IncompleteHistory(RuntimeError):
+    """The event log no longer starts at offset 0: views built from it would silently miss events."""
 
 
 @dataclass(frozen=True)
@@ -68,12 +79,20 @@ async def rebuild_with(pool: asyncpg.Pool, producer: AIOKafkaProducer, settings:
         if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", rebuild_lock(base)):
             raise RebuildAlreadyRunning(f"another rebuild of {base} is running")
         try:
+            logs = await complete_history(kafka, subscribed)  # before anything is created or dropped
             await generations.ensure_control(conn, base)
             for stale in await generations.abandoned(conn, base):  # left by an interrupted rebuild
                 await generations.drop(conn, base, stale)
             new = await generations.create(conn, settings)
             started = time.monotonic()
-            records = await _fill(pool, producer, settings, new, await log_size(kafka, subscribed), progress)
+            records = await _fill(pool, producer, settings, new, sum(log.end for log in logs.values()), progress)
+            try:
+                # Whether the new generation read the deleted records before they went is not cheap to
+                # tell, so it is not trusted: the live generation, complete when it was built, stays.
+                await complete_history(kafka, subscribed)
+            except IncompleteHistory:
+                await generations.drop(conn, base, new)
+                raise
             old = await generations.switch(conn, base, new)
             await asyncio.sleep(settings.drop_grace)
             if old is not None:
@@ -100,16 +119,14 @@ async def _fill(pool: asyncpg.Pool, producer: AIOKafkaProducer, settings: Insigh
         await consumer.stop()
 
 
-async def log_size(kafka: KafkaSettings, subscribed: list[str]) -> int:
-    """Records currently in the topics (end minus beginning offsets), for the progress bar."""
-    reader = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False)
-    await reader.start()
-    try:
-        partitions = [TopicPartition(t, p) for t in subscribed for p in (reader.partitions_for_topic(t) or set())]
-        if not partitions:
-            await reader.topics()  # fetch metadata, then ask again
-            partitions = [TopicPartition(t, p) for t in subscribed for p in (reader.partitions_for_topic(t) or set())]
-        ends, starts = await reader.end_offsets(partitions), await reader.beginning_offsets(partitions)
-        return sum(ends[p] - starts[p] for p in partitions)
-    finally:
-        await reader.stop()
+async def complete_history(kafka: KafkaSettings, subscribed: list[str]) -> dict[TopicPartition, PartitionLog]:
+    """Every partition's log, after checking each still starts at offset 0; otherwise ``IncompleteHistory``."""
+    logs = await partition_logs(kafka, subscribed)
+    if truncated := {p: log.first for p, log in logs.items() if log.first > 0}:
+        where = ", ".join(f"{p.topic}[{p.partition}] starts at offset {first}" for p, first in truncated.items())
+        raise IncompleteHistory(
+            f"cannot rebuild the views: {where}, not 0. The events before were deleted (by retention or by hand),"
+            " so the views cannot be rebuilt from Kafka. Nothing was switched: keep the live generation, and set"
+            " retention.ms=-1 and retention.bytes=-1 on these topics so that no more events are lost"
+        )
+    return logs
