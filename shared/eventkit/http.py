@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .db import PlatformUnavailable
 from .decider import Refused
 from .eventstore import ConcurrencyConflict
+from .limits import Limits, RequestLimits
 from .logs import bound_contextvars, get_logger
 from .runtime import Runtime
 
@@ -90,7 +91,8 @@ def install(app: FastAPI) -> None:
     app.mount("/metrics", make_asgi_app())
 
 
-def write_service_app(make_runtime: Callable[[], Runtime], router: APIRouter, title: str, summary: str) -> FastAPI:
+def write_service_app(make_runtime: Callable[[], Runtime], router: APIRouter, title: str, summary: str, *,
+                      limits: Limits = Limits()) -> FastAPI:
     """A write service's app: its runtime (store, relay, consumers) lives as long as the app, its store in ``app.state``."""
 
     @asynccontextmanager
@@ -101,5 +103,7 @@ def write_service_app(make_runtime: Callable[[], Runtime], router: APIRouter, ti
 
     app = FastAPI(title=title, summary=summary, version="1", lifespan=lifespan)
     app.include_router(router)
+    # Added before install's middleware, so inside it: a refusal's log line has the correlation id too.
+    app.add_middleware(RequestLimits, limits=limits)
     install(app)
     return app

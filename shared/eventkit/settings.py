@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .limits import Limits
+
 
 class KafkaSettings(BaseModel):
     bootstrap_servers: str = "127.0.0.1:19092"
@@ -39,3 +41,5 @@ class Settings(BaseSettings):
     port: int = 8000
     log_json: bool = False
     log_level: str = "INFO"
+    limits: Limits = Limits()
+    """Largest request a write API accepts (``VANTRUM_LIMITS__MAX_BODY_BYTES``, ``__MAX_LIST_ITEMS``, ``__MAX_TEXT_CHARS``)."""

@@ -38,6 +38,7 @@ def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
         api.router,
         title="Väntrum casework",
         summary="Cases from referral to closure: handlers, meetings, contact attempts, SIP, transfers, closure, reopening.",
+        limits=settings.limits,
     )
     app.state.decider = make_decider(Policy(unreachable_min_attempts=settings.unreachable_min_attempts))
     return app

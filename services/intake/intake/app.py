@@ -28,6 +28,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         api.router,
         title="Väntrum intake",
         summary="Reception (mottagning): first contacts, the first-contact questions, affiliation, referral to casework.",
+        limits=settings.limits,
     )
     app.state.pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
     return app

@@ -28,6 +28,7 @@ def create_app(settings: OutreachSettings | None = None) -> FastAPI:
         api.router,
         title="Väntrum outreach",
         summary="Outreach (uppsökande): encounters under an alias, identification, shelter placement, cases handed to casework.",
+        limits=settings.limits,
     )
     app.state.pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
     return app
