@@ -75,7 +75,7 @@ async def main(n: int, writers: int) -> list[tuple[str, float]]:
         futures = [await producer.send(raw_topic, key=r["key"], value=r["value"]) for r in rows]
         await asyncio.gather(*futures)
 
-    relay = OutboxRelay(pool, store.schema, producer)
+    relay = OutboxRelay(pool, store.schema, settings.kafka)
 
     async def relay_all():
         while await relay.publish_batch():

@@ -1,16 +1,20 @@
-"""The command line every service has: ``python -m <service> serve`` and ``python -m <service> openapi``."""
+"""The command line every service has: ``serve``, ``openapi``, and ``parked`` / ``dead-letters`` for what waits for a person."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from uuid import UUID
 
 import typer
 import uvicorn
 from fastapi import FastAPI
+from rich.console import Console
+from rich.table import Table
 
-from .db import PlatformUnavailable
+from . import parked as waiting
+from .db import PlatformUnavailable, close_pool, create_pool
 from .logs import configure
 from .settings import Settings
 
@@ -37,7 +41,67 @@ def service_cli(name: str, help: str, make_settings: Callable[[], Settings],
         """Print the HTTP API's OpenAPI document (the one kept in docs/openapi/)."""
         typer.echo(openapi_json(create_app(make_settings())))
 
+    @cli.command()
+    def parked(replay: list[int] = typer.Option([], help="Outbox ids to send again, once the cause is fixed")) -> None:
+        """List the outbox records the broker refused for good, with the reason; or send chosen ones again."""
+        settings = make_settings()
+
+        async def work(conn) -> None:
+            if replay:
+                sent = await waiting.send_again(conn, settings.db_schema, replay)
+                typer.echo(f"{name}: {sent} of {len(replay)} parked record(s) go to the relay again")
+            else:
+                _show(f"parked outbox records of {name}", await waiting.parked_outbox(conn, settings.db_schema))
+
+        _with_database(name, settings, work)
+
+    @cli.command("dead-letters")
+    def dead_letters(replay: list[UUID] = typer.Option([], help="Dead-letter ids to apply again, once the cause is fixed"),
+                     all_: bool = typer.Option(False, "--all", help="Also list those already replayed")) -> None:
+        """List what the service's consumers could not apply, with the reason; or ask the running service to apply
+        chosen ones again (exactly once: a replayed event is not counted twice)."""
+        settings = make_settings()
+
+        async def work(conn) -> None:
+            if replay:
+                asked = await waiting.request_replay(conn, settings.db_schema, replay)
+                typer.echo(f"{name}: replay requested for {asked} of {len(replay)} dead letter(s); "
+                           "the running service applies them within seconds")
+            else:
+                _show(f"dead letters of {name}", await waiting.dead_letters(conn, settings.db_schema, all_))
+
+        _with_database(name, settings, work)
+
     return cli
+
+
+def _with_database(name: str, settings: Settings, work: Callable[..., Awaitable[None]]) -> None:
+    async def run() -> None:
+        pool = await create_pool(settings.postgres.model_copy(update={"min_connections": 1, "max_connections": 1}))
+        try:
+            async with pool.acquire() as conn:
+                await work(conn)
+        finally:
+            await close_pool(pool)
+
+    try:
+        asyncio.run(run())
+    except PlatformUnavailable as error:
+        typer.echo(f"{name}: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _show(title: str, rows: list[waiting.Parked]) -> None:
+    if not rows:
+        typer.echo(f"no {title}")
+        return
+    table = Table(title=title)
+    for column in ("id", "where", "topic", "key", "bytes", "since", "state", "reason"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row.id, row.where, row.topic, row.key, str(row.bytes), f"{row.since:%Y-%m-%d %H:%M:%S}",
+                      row.state, row.reason)
+    Console(width=200).print(table)
 
 
 def openapi_json(app: FastAPI) -> str:

@@ -9,33 +9,36 @@ its own event store) gets each event inside a database transaction that also
 records the event's id in the handler's inbox table. A duplicate (the relay
 re-published it, Kafka redelivered it) finds its id there and changes nothing.
 
-A record that cannot be read, or whose handling raises, goes to the dead-letter
-topic with the reason in a header and the partition moves on: one bad event
-never stalls the events behind it. Infrastructure errors (database gone) are
-different: the record is retried after a pause, because skipping it would lose it.
+A record that cannot be read, or whose handling fails for good, is dead-lettered
+and the partition moves on: one bad event never stalls the events behind it. It
+is kept in the handler's ``dead_letters`` table (in the same transaction as the
+batch, with the raw record and the reason) and announced on the dead-letter topic.
+``python -m <service> dead-letters --replay ID`` asks the running service to
+apply it again after a fix; a replayed event is applied exactly once. Transient
+errors (database gone, query cancelled, broker away: ``errors.is_transient``) are
+different: nothing of the batch is kept and it is read again, in order, after a
+pause, because skipping it would lose it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from .envelope import Envelope, InvalidEnvelope, from_record
+from .errors import describe, is_transient
 from .events import Event, EventRegistry, InvalidEventData, UnknownEvent
-from .eventstore import ConcurrencyConflict
 from .kafka import ensure_topics
 from .logs import bound_contextvars, get_logger
-from .metrics import CONSUMER_LAG, DEAD_LETTERS, DUPLICATES_SKIPPED, EVENTS_CONSUMED
+from .metrics import CONSUMER_RETRIES, DEAD_LETTERS, DUPLICATES_SKIPPED, EVENTS_CONSUMED
 from .settings import KafkaSettings
 
 log = get_logger(__name__)
 
-TRANSIENT = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-             asyncpg.SerializationError, asyncpg.DeadlockDetectedError, ConcurrencyConflict)
 DLQ_REASON = "x-dead-letter-reason"
 DEAD_LETTER_TOPIC = "vantrum.dead-letter.v1"
 """Where every consumer parks what it cannot read or apply (before the topic prefix)."""
@@ -68,6 +71,20 @@ async def prepare(pool: asyncpg.Pool, handler: Handler) -> None:
                    dead_letter_reason text,
                    applied_at timestamptz NOT NULL DEFAULT now())"""
         )
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS dead_letters (
+                   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+                   consumer text NOT NULL,
+                   topic text NOT NULL, partition integer NOT NULL, kafka_offset bigint NOT NULL,
+                   event_id uuid,
+                   key bytea, value bytea, header_keys text[] NOT NULL, header_values bytea[] NOT NULL,
+                   reason text NOT NULL,
+                   dead_lettered_at timestamptz NOT NULL DEFAULT now(),
+                   replay_requested_at timestamptz,
+                   replayed_at timestamptz,
+                   replays integer NOT NULL DEFAULT 0,
+                   UNIQUE (consumer, topic, partition, kafka_offset))"""
+        )
         await handler.setup(conn)
 
 
@@ -83,29 +100,34 @@ class Inbox:
 
     async def apply(self, records: Sequence[ConsumerRecord]) -> None:
         """One partition's fetched records in one transaction (a commit, an fsync, per event would cap us at a few
-        hundred a second). Raises only TRANSIENT errors, and then nothing of the batch was kept."""
+        hundred a second). Raises only transient errors (``errors.is_transient``), and then nothing of the batch was kept."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(f"SET LOCAL search_path TO {self.handler.schema}")
             for record in records:
                 await self.process(conn, record)
         EVENTS_CONSUMED.labels(self.handler.name).inc(len(records))
 
-    async def process(self, conn: asyncpg.Connection, record: ConsumerRecord) -> None:
-        """Apply one record inside the batch's transaction, or dead-letter it; raises only TRANSIENT errors."""
+    async def process(self, conn: asyncpg.Connection, record: ConsumerRecord, replay: bool = False) -> None:
+        """Apply one record inside the batch's transaction, or dead-letter it; raises only transient errors.
+
+        ``replay`` (a dead letter asked for again) lets an event whose earlier attempt was dead-lettered be
+        applied once: its inbox row is taken over instead of counting as a duplicate."""
         try:
             envelope = from_record(record.value, record.headers)
         except InvalidEnvelope as error:
-            return await self.dead_letter(record, str(error))
+            return await self.dead_letter(conn, record, None, str(error))
         if envelope.type not in self.handler.registry:
             return
         try:
             event = self.handler.registry.decode(envelope.type, envelope.schemaversion, envelope.data)
         except (UnknownEvent, InvalidEventData) as error:
-            return await self.dead_letter(record, str(error))
+            return await self.dead_letter(conn, record, envelope.id, str(error))
         first_time = await conn.fetchval(
             """INSERT INTO inbox (event_id, topic, partition, kafka_offset) VALUES ($1, $2, $3, $4)
-               ON CONFLICT (event_id) DO NOTHING RETURNING true""",
-            envelope.id, record.topic, record.partition, record.offset,
+               ON CONFLICT (event_id) DO UPDATE SET dead_letter_reason = NULL, applied_at = now()
+                   WHERE $5 AND inbox.dead_letter_reason IS NOT NULL
+               RETURNING true""",
+            envelope.id, record.topic, record.partition, record.offset, replay,
         )
         if not first_time:
             DUPLICATES_SKIPPED.labels(self.handler.name).inc()
@@ -114,15 +136,25 @@ class Inbox:
             try:
                 async with conn.transaction():  # savepoint: a failed apply leaves no half-written view
                     await self.handler.handle(conn, envelope, event)
-            except TRANSIENT:
-                raise
-            except Exception as error:  # noqa: BLE001 - any handler failure is this event's problem, not the partition's
-                reason = f"{type(error).__name__}: {error}"
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                reason = describe(error)
                 await conn.execute("UPDATE inbox SET dead_letter_reason = $2 WHERE event_id = $1", envelope.id, reason)
-                await self.dead_letter(record, reason)
+                await self.dead_letter(conn, record, envelope.id, reason)
 
-    async def dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+    async def dead_letter(self, conn: asyncpg.Connection, record: ConsumerRecord, event_id: object, reason: str) -> None:
+        """Keep the record with the reason (in the batch's transaction), and announce it on the dead-letter topic."""
         log.warning("dead-lettered", consumer=self.handler.name, topic=record.topic, offset=record.offset, reason=reason)
+        await conn.execute(
+            """INSERT INTO dead_letters (consumer, topic, partition, kafka_offset, event_id, key, value,
+                                         header_keys, header_values, reason)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT (consumer, topic, partition, kafka_offset) DO UPDATE
+                   SET reason = EXCLUDED.reason, dead_lettered_at = now(), replay_requested_at = NULL""",
+            self.handler.name, record.topic, record.partition, record.offset, event_id, record.key, record.value,
+            [k for k, _ in record.headers], [v for _, v in record.headers], reason,
+        )
         headers = list(record.headers) + [
             (DLQ_REASON, reason.encode()),
             ("x-dead-letter-consumer", self.handler.name.encode()),
@@ -130,6 +162,46 @@ class Inbox:
         ]
         await self.producer.send_and_wait(self.dead_letter_topic, value=record.value, key=record.key, headers=headers)
         DEAD_LETTERS.labels(self.handler.name).inc()
+
+    async def replay_requested(self, limit: int = 100) -> int:
+        """Apply the dead letters someone asked to replay (``python -m <service> dead-letters --replay``).
+
+        Each in its own transaction with its bookkeeping: applied exactly once, or dead-lettered again
+        with the new reason. Returns how many were tried."""
+        rows = await self.pool.fetch(
+            f"""SELECT * FROM {self.handler.schema}.dead_letters
+                WHERE consumer = $1 AND replay_requested_at IS NOT NULL
+                ORDER BY topic, partition, kafka_offset LIMIT $2""",
+            self.handler.name, limit,
+        )
+        for row in rows:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute(f"SET LOCAL search_path TO {self.handler.schema}")
+                await conn.execute(
+                    """UPDATE dead_letters SET replay_requested_at = NULL, replayed_at = clock_timestamp(),
+                                              replays = replays + 1 WHERE id = $1""", row["id"])
+                await self.process(conn, stored_record(row), replay=True)
+            log.info("dead letter replayed", consumer=self.handler.name, dead_letter=str(row["id"]))
+        return len(rows)
+
+
+def stored_record(row: asyncpg.Record) -> ConsumerRecord:
+    """The Kafka record as it was dead-lettered, to be processed again."""
+    value, key = row["value"], row["key"]
+    return ConsumerRecord(
+        topic=row["topic"], partition=row["partition"], offset=row["kafka_offset"], timestamp=0, timestamp_type=0,
+        key=key, value=value, checksum=None, serialized_key_size=len(key or b""),
+        serialized_value_size=len(value or b""), headers=tuple(zip(row["header_keys"], row["header_values"])),
+    )
+
+
+async def replay_forever(inbox: Callable[[], Inbox | None], interval: float = 2.0) -> None:
+    """Apply requested replays as they are asked for; ``inbox()`` is asked each time (None: not consuming
+    yet), as the insight follower moves to a new generation's inbox after a rebuild."""
+    while True:
+        if (current := inbox()) is not None:
+            await current.replay_requested()
+        await asyncio.sleep(interval)
 
 
 class EventConsumer:
@@ -150,7 +222,6 @@ class EventConsumer:
         self.group_id = group_id or handler.name
         self.retry_pause = retry_pause
         self._consumer: AIOKafkaConsumer | None = None
-        self._next_offsets: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
         await prepare(self.pool, self.handler)
@@ -183,26 +254,25 @@ class EventConsumer:
         handled = 0
         for partition, records in batches.items():
             handled += await self._process_partition(partition, records)
-        measure_lag(self.handler.name, self._consumer, self._next_offsets)
         return handled
 
     async def _process_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> int:
         assert self._consumer is not None
         try:
             await self.inbox.apply(records)
-        except TRANSIENT as error:
-            # Nothing of the batch was kept: read it again after a pause (the inbox makes that safe).
-            log.warning("consumer retrying", consumer=self.handler.name, error=repr(error), offset=records[0].offset)
+        except Exception as error:
+            if not is_transient(error):
+                raise  # a bug in the kit itself, not in one record: let the supervisor restart the loop
+            # Nothing of the batch was kept: read it again, in order, after a pause (the inbox makes that safe).
+            log.warning("consumer retrying", consumer=self.handler.name, error=describe(error), offset=records[0].offset)
+            CONSUMER_RETRIES.labels(self.handler.name).inc()
             self._consumer.seek(partition, records[0].offset)
             await asyncio.sleep(self.retry_pause)
             return 0
-        await self._commit(partition, records[-1].offset + 1)
+        # A failed commit (a rebalance took the partition) raises to the supervisor; whoever reads the
+        # partition next starts from the last commit and finds these events in the inbox.
+        await self._consumer.commit({partition: records[-1].offset + 1})
         return len(records)
-
-    async def _commit(self, partition: TopicPartition, next_offset: int) -> None:
-        assert self._consumer is not None
-        self._next_offsets[partition] = next_offset
-        await self._consumer.commit({partition: next_offset})
 
     async def caught_up(self) -> bool:
         """True when every assigned partition has been read to its current end."""
@@ -221,10 +291,3 @@ class EventConsumer:
                 if not handled and await self.caught_up():
                     return
 
-
-def measure_lag(name: str, consumer: AIOKafkaConsumer, next_offsets: Mapping[TopicPartition, int]) -> None:
-    """Records behind the end of each partition, from the highwater mark the last fetch brought back."""
-    for partition, next_offset in next_offsets.items():
-        highwater = consumer.highwater(partition)
-        if highwater is not None:
-            CONSUMER_LAG.labels(name, partition.topic, partition.partition).set(max(highwater - next_offset, 0))

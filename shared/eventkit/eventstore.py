@@ -11,6 +11,7 @@ Schema choices, after pyeventsourcing's PostgreSQL recorder:
   transaction still running (``pg_snapshot_xmin``), so nothing can appear behind
   them later.
 - the outbox row is written in the same transaction as the events (see outbox.py).
+  Sent rows are pruned after ``outbox_retention`` (housekeeping.py); parked rows are kept.
 """
 
 from __future__ import annotations
@@ -89,7 +90,11 @@ def _ddl(schema: str) -> str:
         created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         sent_at timestamptz
     );
-    CREATE INDEX IF NOT EXISTS outbox_unsent ON {schema}.outbox (id) WHERE sent_at IS NULL;
+    -- A row the broker refuses for good is parked with the reason, so the rows behind it can flow (outbox.py).
+    ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS parked_at timestamptz;
+    ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS parked_reason text;
+    DROP INDEX IF EXISTS {schema}.outbox_unsent;
+    CREATE INDEX IF NOT EXISTS outbox_pending ON {schema}.outbox (id) WHERE sent_at IS NULL AND parked_at IS NULL;
     """
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .db import PlatformUnavailable
 from .decider import Refused
 from .eventstore import ConcurrencyConflict
+from . import health
 from .limits import Limits, RequestLimits
 from .logs import bound_contextvars, get_logger
 from .runtime import Runtime
@@ -51,6 +52,7 @@ def error_responses(subject: str) -> dict[int, dict]:
     return {
         404: {"model": Refusal, "description": f"No such {subject}"},
         409: {"model": Refusal, "description": f"The {subject}'s current state forbids the command"},
+        413: {"model": Refusal, "description": "The request body is larger than the service accepts (limits setting)"},
         422: {"model": Refusal | InvalidRequest,
               "description": "The command can never be valid as given, or the request is malformed"},
     }
@@ -98,11 +100,12 @@ def write_service_app(make_runtime: Callable[[], Runtime], router: APIRouter, ti
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with make_runtime() as runtime:
-            app.state.store = runtime.stores[0]
+            app.state.runtime, app.state.store = runtime, runtime.stores[0]
             yield
 
     app = FastAPI(title=title, summary=summary, version="1", lifespan=lifespan)
     app.include_router(router)
+    app.include_router(health.router)
     # Added before install's middleware, so inside it: a refusal's log line has the correlation id too.
     app.add_middleware(RequestLimits, limits=limits)
     install(app)

@@ -3,26 +3,42 @@
 Guarantees:
 - nothing is lost: a row is marked sent only after Kafka acknowledged it (acks=all);
 - at-least-once: a relay that dies between publishing and marking publishes the
-  row again on restart; consumers dedupe by the CloudEvents id (inbox.py);
+  row again on restart; consumers dedupe by the CloudEvents id (consumer.Inbox);
 - order per stream: a transaction-level advisory lock lets one relay work at a
   time, so two relays running at once cannot interleave batches. The other one
-  simply finds the lock taken and waits for the next wake-up.
+  simply finds the lock taken and waits for the next wake-up;
+- one record can never block the rest: a record the producer or broker refuses
+  for good (too large) is *parked* — kept with its reason, counted, listed by
+  ``python -m <service> parked`` — and the records behind it flow. A transient
+  failure (broker away) marks nothing and the whole batch is sent again.
+The relay owns its producer: a broker refusal leaves an idempotent producer's
+sequence numbers behind the broker's (every later send fails OutOfOrderSequence),
+so after one the relay starts a fresh producer, and every restart of ``run()`` does too.
 It wakes on LISTEN/NOTIFY and also polls, because a notification can be missed
-while the listening connection is being re-established.
+while the listening connection is being re-established; a lost listening
+connection ends ``run()``, and the supervisor starts it again with a new LISTEN.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from .errors import describe, is_transient
+from .kafka import start_producer
 from .logs import get_logger
-from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+from .metrics import EVENTS_PUBLISHED, OUTBOX_PARKED_TOTAL
+from .settings import KafkaSettings
 
 log = get_logger(__name__)
+
+
+class ListenerLost(ConnectionError):
+    """The LISTEN connection closed (database restarted): notifications would silently stop."""
 
 
 class OutboxRelay:
@@ -30,77 +46,153 @@ class OutboxRelay:
         self,
         pool: asyncpg.Pool,
         schema: str,
-        producer: AIOKafkaProducer,
+        kafka: KafkaSettings,
         batch_size: int = 500,
         poll_interval: float = 1.0,
     ) -> None:
-        self.pool, self.schema, self.producer = pool, schema, producer
+        self.pool, self.schema, self.kafka = pool, schema, kafka
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self._wake = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+
+    async def __aenter__(self) -> OutboxRelay:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            self._producer = await start_producer(self.kafka)
+        return self._producer
+
+    async def close(self) -> None:
+        """Stop the producer (after sending what it holds); the next send starts a new one."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
 
     async def publish_batch(self) -> int:
-        """Publish up to one batch; returns how many rows were published (0 if another relay holds the lock)."""
+        """Settle up to one batch (publish, or park what is refused for good); returns how many rows it settled,
+        0 if another relay holds the lock. A transient failure raises and leaves every row of the batch unsent."""
         async with self.pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext($1))", f"{self.schema}.outbox"):
                 return 0
             rows = await conn.fetch(
                 f"""SELECT id, topic, key, value, headers FROM {self.schema}.outbox
-                    WHERE sent_at IS NULL ORDER BY id LIMIT $1""",
+                    WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1""",
                 self.batch_size,
             )
             if not rows:
                 return 0
-            await self._send(rows)
+            refused = await self._send(rows)
+            if refused:  # the broker refuses a whole batch for one record: give the others a chance alone, in order
+                alone: dict[int, str] = {}
+                for row in (r for r in rows if r["id"] in refused):
+                    await self.close()  # the refusal spoilt the producer's sequence numbers
+                    alone |= await self._send([row])
+                refused = alone
+                await self.close()
             await self._before_mark(rows)
-            await conn.execute(f"UPDATE {self.schema}.outbox SET sent_at = now() WHERE id = ANY($1)", [r["id"] for r in rows])
-        EVENTS_PUBLISHED.labels(self.schema).inc(len(rows))
+            sent = [r["id"] for r in rows if r["id"] not in refused]
+            await conn.execute(f"UPDATE {self.schema}.outbox SET sent_at = now() WHERE id = ANY($1)", sent)
+            if refused:
+                await conn.execute(
+                    f"""UPDATE {self.schema}.outbox o SET parked_at = now(), parked_reason = p.reason
+                        FROM unnest($1::bigint[], $2::text[]) AS p(id, reason) WHERE o.id = p.id""",
+                    list(refused), list(refused.values()),
+                )
+                for row_id, reason in refused.items():
+                    log.error("outbox record parked: the broker refuses it for good", store=self.schema,
+                              outbox_id=row_id, reason=reason)
+        EVENTS_PUBLISHED.labels(self.schema).inc(len(sent))
+        OUTBOX_PARKED_TOTAL.labels(self.schema).inc(len(refused))
         return len(rows)
 
-    async def _send(self, rows: list[asyncpg.Record]) -> None:
-        # Send all, then wait for all: the idempotent producer keeps per-partition order.
-        pending = [
-            await self.producer.send(
-                r["topic"],
-                key=r["key"],
-                value=r["value"],
-                headers=[(k, v.encode()) for k, v in json.loads(r["headers"])],
-            )
-            for r in rows
-        ]
-        await asyncio.gather(*pending)
+    async def _send(self, rows: list[asyncpg.Record]) -> dict[int, str]:
+        """Send all, then wait for all (the idempotent producer keeps per-partition order).
+        Returns the rows refused for good, with the reason; raises the first transient failure."""
+        producer = await self.producer()
+        pending: list[asyncio.Future] = []
+        for r in rows:
+            try:
+                pending.append(await producer.send(
+                    r["topic"], key=r["key"], value=r["value"],
+                    headers=[(k, v.encode()) for k, v in json.loads(r["headers"])],
+                ))
+            except Exception as error:  # noqa: BLE001 - e.g. too large for the producer; classified below
+                failed = asyncio.get_running_loop().create_future()
+                failed.set_exception(error)
+                pending.append(failed)
+        outcomes = await asyncio.gather(*pending, return_exceptions=True)
+        errors = {row["id"]: outcome for row, outcome in zip(rows, outcomes) if isinstance(outcome, Exception)}
+        if transient := next((e for e in errors.values() if is_transient(e)), None):
+            raise transient
+        return {row_id: describe(error) for row_id, error in errors.items()}
 
     async def _before_mark(self, rows: list[asyncpg.Record]) -> None:
         """Seam for fault tests: the moment after Kafka has the records and before they are marked."""
 
     async def measure_backlog(self) -> tuple[int, float]:
-        row = await self.pool.fetchrow(
-            f"""SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age
-                FROM {self.schema}.outbox WHERE sent_at IS NULL"""
-        )
-        OUTBOX_BACKLOG.labels(self.schema).set(row["n"])
-        OUTBOX_OLDEST_AGE.labels(self.schema).set(float(row["age"]))
-        return row["n"], float(row["age"])
+        """Rows waiting to be sent and the age in seconds of the oldest one."""
+        backlog = await read_backlog(self.pool, self.schema)
+        return backlog.unsent, backlog.oldest_age
 
     async def run(self) -> None:
-        """Relay until cancelled."""
+        """Relay until cancelled; raises (for the supervisor to restart it) when the database or broker fails."""
         channel = f"{self.schema}_outbox"
         async with self.pool.acquire() as listener:  # released however the task ends, cancellation included
             await listener.add_listener(channel, self._on_notify)
+            listener.add_termination_listener(self._on_notify)  # wake at once to notice the loss, not at the next poll
             try:
                 while True:
                     self._wake.clear()
-                    try:
-                        while await self.publish_batch() == self.batch_size:
-                            pass
-                        await self.measure_backlog()
-                    except (OSError, asyncpg.PostgresConnectionError) as error:
-                        log.warning("outbox relay retrying", schema=self.schema, error=str(error))
+                    while await self.publish_batch() == self.batch_size:
+                        pass
                     try:
                         await asyncio.wait_for(self._wake.wait(), self.poll_interval)
                     except asyncio.TimeoutError:
                         pass
+                    if _lost(listener):
+                        raise ListenerLost(f"LISTEN {channel}: the connection closed")
             finally:
-                await listener.remove_listener(channel, self._on_notify)
+                if not _lost(listener):  # a lost one has forgotten its listeners already
+                    listener.remove_termination_listener(self._on_notify)
+                    await listener.remove_listener(channel, self._on_notify)
+                await self.close()
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
+
+
+def _lost(listener: asyncpg.Connection) -> bool:
+    try:
+        return listener.is_closed()
+    except asyncpg.InterfaceError:  # the pool already took back the connection that died under us
+        return True
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What the outbox holds: unsent rows, when the oldest was written (Unix time), and parked rows."""
+
+    unsent: int
+    oldest_unsent_at: float | None
+    parked: int
+    measured_at: float
+
+    @property
+    def oldest_age(self) -> float:
+        return 0.0 if self.oldest_unsent_at is None else max(self.measured_at - self.oldest_unsent_at, 0.0)
+
+
+async def read_backlog(conn: asyncpg.Pool | asyncpg.Connection, schema: str) -> Backlog:
+    row = await conn.fetchrow(
+        f"""SELECT count(*) FILTER (WHERE parked_at IS NULL) AS unsent,
+                   extract(epoch FROM min(created_at) FILTER (WHERE parked_at IS NULL)) AS oldest,
+                   count(*) FILTER (WHERE parked_at IS NOT NULL) AS parked,
+                   extract(epoch FROM clock_timestamp()) AS now
+            FROM {schema}.outbox WHERE sent_at IS NULL"""
+    )
+    oldest = None if row["oldest"] is None else float(row["oldest"])
+    return Backlog(row["unsent"], oldest, row["parked"], float(row["now"]))

@@ -6,7 +6,7 @@ with their own Kafka or PostgreSQL set the same variables to point at them.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .limits import Limits
@@ -27,6 +27,28 @@ class PostgresSettings(BaseModel):
     max_connections: int = 10
 
 
+class BackgroundSettings(BaseModel):
+    """How the background loops (relays, consumers, monitors) restart, report and tidy up."""
+
+    restart_first_delay: float = Field(0.5, gt=0)
+    """Seconds before a failed background task runs again; doubles with each failure in a row."""
+    restart_max_delay: float = Field(30.0, gt=0)
+    """The most a failed task waits before it runs again (so it is back within this after an outage ends)."""
+    monitor_interval: float = Field(5.0, gt=0)
+    """Seconds between measurements of outbox backlogs and consumer lag."""
+    ready_max_lag: int = Field(10_000, ge=0)
+    """``/health/ready`` fails while a consumer is more records than this behind."""
+    outbox_retention_days: float = Field(7.0, gt=0)
+    """Sent outbox rows are deleted after this; unsent and parked rows never are."""
+    inbox_retention_days: float = Field(30.0, gt=0)
+    """Inbox rows (ids of applied events, the duplicate guard) are deleted after this. It must outlast any
+    outage of a relay (which re-sends what it published but had not marked): OutboxNotDraining pages within minutes."""
+    housekeeping_interval: float = Field(3600.0, gt=0)
+    """Seconds between retention runs."""
+    shutdown_grace: float = Field(10.0, gt=0)
+    """Seconds each shutdown step (tasks, producer flush, pool) may take before it is forced."""
+
+
 class Settings(BaseSettings):
     """Shared by every service; a service subclasses it to add its own fields."""
 
@@ -43,3 +65,4 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     limits: Limits = Limits()
     """Largest request a write API accepts (``VANTRUM_LIMITS__MAX_BODY_BYTES``, ``__MAX_LIST_ITEMS``, ``__MAX_TEXT_CHARS``)."""
+    background: BackgroundSettings = BackgroundSettings()

@@ -7,6 +7,10 @@ dead letters work the same way. Acknowledging commits the offsets; a transient
 failure (database gone) nacks the batch, which seeks every partition back to
 its first record of the batch: nothing is skipped, and what was already applied
 is found in the inbox and changes nothing.
+
+FastStream restarts its own consume loop when it fails; ``watch`` runs under our
+supervisor beside it, so a subscriber that stopped anyway is started again and
+shows in ``/health/ready`` and ``vantrum_task_up``.
 """
 
 from __future__ import annotations
@@ -15,13 +19,16 @@ import asyncio
 import logging
 from collections import defaultdict
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
-from .consumer import TRANSIENT, Inbox, measure_lag
+from .consumer import Inbox
+from .errors import describe, is_transient
 from .logs import get_logger
+from .metrics import CONSUMER_RETRIES
 
 log = get_logger(__name__)
 
@@ -36,10 +43,10 @@ def broker_for(bootstrap_servers: str) -> KafkaBroker:
     return KafkaBroker(bootstrap_servers, log_level=logging.DEBUG)
 
 
-def subscribe(broker: KafkaBroker, inbox: Inbox, retry_pause: float = 1.0) -> None:
+def subscribe(broker: KafkaBroker, inbox: Inbox, retry_pause: float = 1.0) -> LogicSubscriber:
     handler = inbox.handler
 
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         *handler.topics,
         group_id=handler.name,
         auto_offset_reset="earliest",
@@ -50,6 +57,8 @@ def subscribe(broker: KafkaBroker, inbox: Inbox, retry_pause: float = 1.0) -> No
         title=handler.name,
         description=(handler.__doc__ or "").strip() or None,
     )
+
+    @subscriber
     async def apply_batch(message: KafkaMessage) -> None:
         records: tuple[ConsumerRecord, ...] = message.raw_message
         by_partition: dict[TopicPartition, list[ConsumerRecord]] = defaultdict(list)
@@ -58,9 +67,20 @@ def subscribe(broker: KafkaBroker, inbox: Inbox, retry_pause: float = 1.0) -> No
         try:
             for partition_records in by_partition.values():
                 await inbox.apply(partition_records)
-        except TRANSIENT as error:
-            log.warning("subscriber retrying", consumer=handler.name, error=repr(error))
+        except Exception as error:
+            log.warning("subscriber retrying", consumer=handler.name, error=describe(error), transient=is_transient(error))
+            CONSUMER_RETRIES.labels(handler.name).inc()
             await asyncio.sleep(retry_pause)  # the nack re-reads at once: do not spin while the database is away
             raise
-        if isinstance(message.consumer, AIOKafkaConsumer):  # not under FastStream's in-memory test broker
-            measure_lag(handler.name, message.consumer, {tp: recs[-1].offset + 1 for tp, recs in by_partition.items()})
+
+    return subscriber
+
+
+async def watch(subscriber: LogicSubscriber, name: str, interval: float = 1.0) -> None:
+    """Start ``subscriber`` if it is not running, then watch it; raises when it stops, for the supervisor."""
+    if not subscriber.running:
+        await subscriber.stop()  # whatever half of it is left
+        await subscriber.start()
+    while subscriber.running and any(not task.done() for task in subscriber.tasks):
+        await asyncio.sleep(interval)
+    raise ConnectionError(f"subscriber {name} stopped consuming")

@@ -9,6 +9,7 @@ from typing import TypeVar
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from .decider import Decider, Refused
+from .outbox import OutboxRelay
 from .settings import KafkaSettings, Settings
 
 
@@ -39,6 +40,12 @@ async def read_topic(kafka: KafkaSettings, topic: str, expected: int, timeout: f
     finally:
         await consumer.stop()
     return records
+
+
+async def publish_once(pool, schema: str, kafka: KafkaSettings, batch_size: int = 500) -> int:
+    """One round of a relay of its own (which it closes): how many outbox rows it settled."""
+    async with OutboxRelay(pool, schema, kafka, batch_size=batch_size) as relay:
+        return await relay.publish_batch()
 
 
 async def eventually(check, timeout: float = 20.0, interval: float = 0.1):

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 import asyncpg
 from fastapi import FastAPI
 
-from contracts import topics
-from eventkit import http
-from eventkit.consumer import EventConsumer
-from eventkit.logs import get_logger
+from eventkit import health, http
+from eventkit.consumer import replay_forever
 from eventkit.runtime import Runtime
 
 from . import api, dashboard, gauges
 from .follower import LiveFollower, live_generation
-from .projections.journey import JourneyProjection
 from .queries import Reader
 from .settings import InsightSettings
-
-log = get_logger(__name__)
 
 
 def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> FastAPI:
@@ -37,15 +31,10 @@ def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> Fa
     if pool is not None:
         app.state.reader = Reader(pool, settings.db_schema)
     app.include_router(api.router)
+    app.include_router(health.router)
     dashboard.install(app)
     http.install(app)
     return app
-
-
-def _report_stop(task: asyncio.Task) -> None:
-    # Readers keep being served from the last state, so say loudly that the views stopped following.
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the live views stopped following the log", error=repr(task.exception()))
 
 
 def create_app(settings: InsightSettings | None = None) -> FastAPI:
@@ -53,23 +42,18 @@ def create_app(settings: InsightSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        generation = await live_generation(settings)
+        await live_generation(settings)  # readers find views from the first request on, even on a first start
         # The follower drives the projection's pull loop itself, so it can move to a rebuilt generation.
         async with Runtime(settings, make_stores=lambda pool: []) as runtime:
-            app.state.reader = Reader(runtime.pool, settings.db_schema)
-            consumer = EventConsumer(JourneyProjection(settings, generation), runtime.pool, runtime.producer,
-                                     settings.kafka, settings.kafka.topic(topics.DEAD_LETTERS))
-            follower = LiveFollower(settings, runtime.pool, runtime.producer, consumer, generation)
-            task = asyncio.create_task(follower.run(), name="insight:follower")
-            task.add_done_callback(_report_stop)
-            refresher = asyncio.create_task(gauges.keep_fresh(app.state.reader, settings), name="insight:gauges")
-            try:
-                yield
-            finally:
-                for running in (task, refresher):
-                    running.cancel()
-                    with suppress(asyncio.CancelledError):
-                        await running
+            app.state.runtime = runtime
+            app.state.reader = reader = Reader(runtime.pool, settings.db_schema)
+            follower = LiveFollower(settings, runtime.pool, runtime.producer)
+            runtime.consumer_groups.append(follower.group)
+            runtime.supervise("insight:follower", follower.run)
+            runtime.supervise("insight:replays", lambda: replay_forever(
+                lambda: follower.consumer.inbox if follower.consumer else None))
+            runtime.supervise("insight:gauges", lambda: gauges.keep_fresh(reader, settings))
+            yield
 
     app = build_app(settings)
     app.router.lifespan_context = lifespan

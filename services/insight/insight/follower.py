@@ -11,6 +11,7 @@ from contracts import topics
 from eventkit.consumer import EventConsumer, prepare
 from eventkit.db import create_pool
 from eventkit.logs import get_logger
+from eventkit.monitor import ConsumerGroup
 
 from . import generations
 from .projections.journey import Generation, JourneyProjection
@@ -45,37 +46,46 @@ class LiveFollower:
     """Runs the live generation's consumer; when a rebuild switches the pointer, moves to the new generation.
 
     The new generation's consumer group has the offsets where the rebuild stopped,
-    so the follower carries on from there without re-reading the log.
+    so the follower carries on from there without re-reading the log. It runs
+    under the runtime's supervisor: when the database or the broker fails under
+    it, ``run()`` raises and is started again, reading the live pointer afresh.
     """
 
-    def __init__(self, settings: InsightSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer,
-                 consumer: EventConsumer, generation: Generation) -> None:
+    def __init__(self, settings: InsightSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> None:
         self.settings, self.pool, self.producer = settings, pool, producer
-        self.consumer, self.generation = consumer, generation
+        self.consumer: EventConsumer | None = None
+
+    def _consumer_for(self, generation: Generation) -> EventConsumer:
+        return EventConsumer(JourneyProjection(self.settings, generation), self.pool, self.producer,
+                             self.settings.kafka, self.settings.kafka.topic(topics.DEAD_LETTERS))
+
+    def group(self) -> ConsumerGroup | None:
+        """The consumer group of the generation being followed, for the lag monitor."""
+        if self.consumer is None:
+            return None
+        return ConsumerGroup(self.consumer.handler.name, self.consumer.group_id, self.consumer.handler.topics)
 
     async def run(self) -> None:
+        generation = await live_generation(self.settings)
+        self.consumer = self._consumer_for(generation)
         await self.consumer.start()
         try:
             while True:
                 await self._follow_for(self.settings.follow_interval)
                 latest = await generations.live(self.pool, self.settings.db_schema)
-                if latest is not None and latest != self.generation:
-                    await self._move_to(latest)
+                if latest is not None and latest != generation:
+                    log.info("following the new live generation", old=generation.number, new=latest.number)
+                    await self.consumer.stop()
+                    generation, self.consumer = latest, self._consumer_for(latest)
+                    await self.consumer.start()
         finally:
             await self.consumer.stop()
 
     async def _follow_for(self, seconds: float) -> None:
+        assert self.consumer is not None
         deadline = asyncio.get_running_loop().time() + seconds
         while asyncio.get_running_loop().time() < deadline:
             try:
                 await self.consumer.poll(timeout_ms=500)
             except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
                 return  # our generation was dropped under us: a rebuild switched; look at the pointer now
-
-    async def _move_to(self, generation: Generation) -> None:
-        log.info("following the new live generation", old=self.generation.number, new=generation.number)
-        await self.consumer.stop()
-        self.consumer = EventConsumer(JourneyProjection(self.settings, generation), self.pool, self.producer,
-                                      self.settings.kafka, self.settings.kafka.topic(topics.DEAD_LETTERS))
-        self.generation = generation
-        await self.consumer.start()

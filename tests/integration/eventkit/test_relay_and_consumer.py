@@ -8,7 +8,7 @@ from eventkit.envelope import Envelope, to_record
 from eventkit.kafka import ensure_topics
 from eventkit.outbox import OutboxRelay
 from eventkit.subscriber import broker_for, subscribe
-from eventkit.testing import eventually, read_topic
+from eventkit.testing import eventually, publish_once, read_topic
 
 from .sample import Marked, TallyView, now, store
 
@@ -65,9 +65,10 @@ async def test_relay_killed_before_marking_publishes_twice_and_the_view_counts_o
     await events.append("tally-1", 0, [Marked(amount=5), Marked(amount=7)], now())
 
     with pytest.raises(SystemExit):
-        await RelayKilledAfterPublishing(pool, events.schema, producer).publish_batch()
-    assert await OutboxRelay(pool, events.schema, producer).publish_batch() == 2
-    assert await OutboxRelay(pool, events.schema, producer).publish_batch() == 0, "all marked sent now"
+        async with RelayKilledAfterPublishing(pool, events.schema, settings.kafka) as killed:
+            await killed.publish_batch()
+    assert await publish_once(pool, events.schema, settings.kafka) == 2
+    assert await publish_once(pool, events.schema, settings.kafka) == 0, "all marked sent now"
 
     on_kafka = await read_topic(settings.kafka, events.topic, expected=4)
     assert len(on_kafka) == 4, "each event reached Kafka twice"
@@ -84,11 +85,12 @@ async def test_two_relays_at_once_publish_each_row_once_and_in_order(pool, produ
     for version in range(50):
         await events.append("tally-1", version, [Marked(amount=version)], now())
 
-    relays = [OutboxRelay(pool, events.schema, producer, batch_size=7) for _ in range(2)]
+    relays = [OutboxRelay(pool, events.schema, settings.kafka, batch_size=7) for _ in range(2)]
 
     async def drain(relay: OutboxRelay) -> None:
-        while (await relay.measure_backlog())[0]:
-            await relay.publish_batch()
+        async with relay:
+            while (await relay.measure_backlog())[0]:
+                await relay.publish_batch()
 
     await asyncio.gather(*(drain(r) for r in relays))
     on_kafka = await read_topic(settings.kafka, events.topic, expected=50)
@@ -132,7 +134,7 @@ async def test_rebuilding_a_view_from_scratch_equals_the_incremental_view(pool, 
     events = store(pool, ns)
     await events.create_schema()
     await ensure_topics(settings.kafka, [events.topic, f"{ns}.dead-letter.v1"])
-    relay = OutboxRelay(pool, events.schema, producer)
+    relay = OutboxRelay(pool, events.schema, settings.kafka)
     incremental = TallyView(ns, generation=1)
     consumer = await make_consumer(pool, producer, settings, incremental, ns)
     try:
@@ -144,6 +146,7 @@ async def test_rebuilding_a_view_from_scratch_equals_the_incremental_view(pool, 
             await consumer.run_until_caught_up()
     finally:
         await consumer.stop()
+        await relay.close()
 
     rebuilt = TallyView(ns, generation=2)
     fresh = await make_consumer(pool, producer, settings, rebuilt, ns)
@@ -175,7 +178,7 @@ async def test_an_event_that_meets_a_transient_failure_is_retried_not_dead_lette
     await events.create_schema()
     await ensure_topics(settings.kafka, [events.topic, f"{ns}.dead-letter.v1"])
     await events.append("tally-1", 0, [Marked(amount=2), Marked(amount=3)], now())
-    await OutboxRelay(pool, events.schema, producer).publish_batch()
+    await publish_once(pool, events.schema, settings.kafka)
 
     view = TallyViewWithAFlakyDatabase(ns)
     await apply_until(driver, pool, producer, settings, view, ns, rows_are(pool, view, [("tally-1", 2, 5)]))
