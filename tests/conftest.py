@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 from hypothesis import settings as hypothesis_settings
 
-from eventkit.db import PlatformUnavailable, create_pool
+from eventkit.db import PlatformUnavailable, close_pool, create_pool
 from eventkit.kafka import start_producer
 from eventkit.settings import Settings
 from eventkit.testing import namespace
@@ -35,7 +35,7 @@ async def pool(settings: Settings):
     except PlatformUnavailable as error:
         pytest.exit(str(error), returncode=1)  # one line, instead of the same trace for every test
     yield pool
-    await pool.close()
+    await close_pool(pool)  # bounded: a connection some test left in use is named in the log, not waited on forever
 
 
 @pytest_asyncio.fixture(scope="session")

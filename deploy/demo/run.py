@@ -36,20 +36,30 @@ def start(name: str, port: int) -> subprocess.Popen:
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-async def wait_until_serving(processes: dict[str, subprocess.Popen], timeout: float = 60) -> None:
-    async with httpx.AsyncClient() as client, asyncio.timeout(timeout):
+async def wait_until_ready(processes: dict[str, subprocess.Popen], timeout: float = 90) -> None:
+    """Each service's /health/ready: its database, Kafka and every background task are up."""
+    async with httpx.AsyncClient() as client:
         for name, port in SERVICES.items():
-            while True:
-                if processes[name].poll() is not None:
-                    tail = (LOGS / f"{name}.log").read_text().strip().splitlines()[-1:]
-                    raise SystemExit(f"demo: {name} stopped: {' '.join(tail)} (see {LOGS / (name + '.log')})")
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/metrics/")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.3)
-            print(f"demo: {name} serving on http://127.0.0.1:{port}/docs")
+            last = "no answer yet"
+            try:
+                async with asyncio.timeout(timeout):
+                    while True:
+                        if processes[name].poll() is not None:
+                            tail = (LOGS / f"{name}.log").read_text().strip().splitlines()[-1:]
+                            raise SystemExit(f"demo: {name} stopped: {' '.join(tail)} (see {LOGS / (name + '.log')})")
+                        try:
+                            response = await client.get(f"http://127.0.0.1:{port}/health/ready")
+                            if response.status_code == 200:
+                                break
+                            last = ", ".join(check for check, result in response.json()["checks"].items()
+                                             if not result["ok"])
+                        except httpx.TransportError:
+                            pass
+                        await asyncio.sleep(0.3)
+            except TimeoutError:
+                raise SystemExit(f"demo: {name} not ready after {timeout:.0f} s (failing: {last}); "
+                                 f"see http://127.0.0.1:{port}/health/ready and {LOGS / (name + '.log')}") from None
+            print(f"demo: {name} ready on http://127.0.0.1:{port}/docs")
 
 
 @cli.command()
@@ -59,7 +69,7 @@ def main(people: int = typer.Option(80, help="How many simulated people"),
     """Start the services, simulate people, and serve the dashboard until Ctrl-C."""
     processes = {name: start(name, port) for name, port in SERVICES.items()}
     try:
-        asyncio.run(wait_until_serving(processes))
+        asyncio.run(wait_until_ready(processes))
         with Progress() as progress:
             task = progress.add_task("simulating people", total=people)
             asyncio.run(simulate(people, seed, Services(), progress=lambda: progress.advance(task)))

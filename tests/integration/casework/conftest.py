@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import httpx
 import pytest_asyncio
+from fastapi import FastAPI
 
 from casework.app import create_app
 from casework.commands import OpenCase
@@ -27,6 +28,7 @@ class Casework:
     settings: CaseworkSettings
     client: httpx.AsyncClient
     store: EventStore
+    app: FastAPI
 
     async def open_case(self, first_contact_at: datetime | None = None) -> str:
         """A case as the referral reaction would open it, without going through Kafka."""
@@ -50,4 +52,4 @@ async def casework(settings):
     app = create_app(service_settings)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://casework") as client:
-            yield Casework(service_settings, client, app.state.store)
+            yield Casework(service_settings, client, app.state.store, app)
