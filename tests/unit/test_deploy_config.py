@@ -10,7 +10,7 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-import eventkit.metrics  # noqa: F401 - registers the platform metrics
+import eventkit.runtime  # noqa: F401 - registers the platform metrics and the collectors of tasks, backlogs and lag
 import insight.gauges  # noqa: F401 - registers the domain gauges
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
@@ -53,3 +53,18 @@ def test_promtool_accepts_the_rules_and_their_unit_tests_pass(command):
         pytest.fail("promtool is missing: run scripts/test.sh, which installs it (Debian's prometheus package)")
     run = subprocess.run([promtool, *command], cwd=DEPLOY, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, f"promtool {' '.join(command)} failed:\n{run.stdout}{run.stderr}"
+
+
+def test_compose_starts_each_service_when_the_servers_are_healthy_and_checks_its_readiness():
+    compose = yaml.safe_load((DEPLOY.parent / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"kafka", "postgres", "intake", "outreach", "casework", "insight"}
+    for name, port in {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004}.items():
+        service = services[name]
+        assert service["command"][:4] == ["python", "-m", name, "serve"] and str(port) in service["command"]
+        assert f"http://127.0.0.1:{port}/health/ready" in " ".join(service["healthcheck"]["test"])
+        assert service["depends_on"] == {"kafka": {"condition": "service_healthy"},
+                                         "postgres": {"condition": "service_healthy"}}
+    for service in services.values():
+        assert all(port.startswith("127.0.0.1:") for port in service["ports"]), "nothing published on all interfaces"
+        assert "healthcheck" in service
