@@ -86,7 +86,7 @@ class Simulation:
             "status": rng.choice(["arranged", "not_arranged", "applied", "not_needed"]), "asked_at": iso(at)})
         await self.post(f"{contact_url}/partner-callback", {
             "partner": partner, "consented": rng.random() < 0.6, "answered_at": iso(at)})
-        referred = at + timedelta(days=rng.uniform(0.5, 4))
+        referred = min(at + timedelta(days=rng.uniform(0.5, 4)), self.now)  # never dated after now
         await self.post(f"{contact_url}/affiliation", {
             "administration": administration, "district": rng.choice(["nord", "syd", "centrum"]), "determined_at": iso(referred)})
         await self.post(f"{contact_url}/referral", {"referred_at": iso(referred)})
@@ -100,7 +100,7 @@ class Simulation:
         contact_url = f"{url}/{contact['outreach_id']}"
         await self.post(f"{contact_url}/shelter-placements", {
             "shelter": "fenix", "night_shelter_guarantee": True, "placed_at": iso(at + timedelta(hours=2))})
-        identified = at + timedelta(days=rng.uniform(1, 6))
+        identified = min(at + timedelta(days=rng.uniform(1, 6)), self.now)
         await self.post(f"{contact_url}/identification", {
             "personnummer": personnummer(rng), "gender": gender, "identified_at": iso(identified)})
         await self.post(f"{contact_url}/case-request", {
