@@ -87,14 +87,21 @@ async def test_a_follower_sees_every_event_of_ten_concurrent_writers(pool, ns):
 
     seen: list = []
 
+    async def all_readable() -> bool:
+        # Any transaction on the cluster (another test's, too) holds back pg_snapshot_xmin; only when every row
+        # of this store is below it will the next read_all see them all.
+        return await pool.fetchval(
+            f"SELECT coalesce(max(tx_id) < pg_snapshot_xmin(pg_current_snapshot()), true) FROM {events.schema}.events")
+
     async def follower() -> None:
         position: GlobalPosition = START
         while True:
+            finished = done.is_set() and await all_readable()  # asked before the read, so the read sees them all
             batch = await events.read_all(position, limit=100)
             seen.extend(batch)
             if batch:
                 position = batch[-1].position
-            elif done.is_set():
+            elif finished:
                 return
             else:
                 await asyncio.sleep(0.01)
