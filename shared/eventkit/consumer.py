@@ -36,6 +36,7 @@ from .kafka import ensure_topics
 from .logs import bound_contextvars, get_logger
 from .metrics import CONSUMER_RETRIES, DEAD_LETTERS, DUPLICATES_SKIPPED, EVENTS_CONSUMED
 from .settings import KafkaSettings
+from .supervisor import pause, stop_requested
 
 log = get_logger(__name__)
 
@@ -198,10 +199,10 @@ def stored_record(row: asyncpg.Record) -> ConsumerRecord:
 async def replay_forever(inbox: Callable[[], Inbox | None], interval: float = 2.0) -> None:
     """Apply requested replays as they are asked for; ``inbox()`` is asked each time (None: not consuming
     yet), as the insight follower moves to a new generation's inbox after a rebuild."""
-    while True:
+    while not stop_requested():
         if (current := inbox()) is not None:
             await current.replay_requested()
-        await asyncio.sleep(interval)
+        await pause(interval)
 
 
 class EventConsumer:
@@ -243,8 +244,8 @@ class EventConsumer:
             self._consumer = None
 
     async def run(self) -> None:
-        """Consume until cancelled."""
-        while True:
+        """Consume until asked to stop (after the batch in hand) or cancelled."""
+        while not stop_requested():
             await self.poll()
 
     async def poll(self, timeout_ms: int = 500) -> int:
@@ -267,7 +268,7 @@ class EventConsumer:
             log.warning("consumer retrying", consumer=self.handler.name, error=describe(error), offset=records[0].offset)
             CONSUMER_RETRIES.labels(self.handler.name).inc()
             self._consumer.seek(partition, records[0].offset)
-            await asyncio.sleep(self.retry_pause)
+            await pause(self.retry_pause)
             return 0
         # A failed commit (a rebalance took the partition) raises to the supervisor; whoever reads the
         # partition next starts from the last commit and finds these events in the inbox.

@@ -10,7 +10,6 @@ outbox rows and dead-lettered inbox rows are never pruned: they wait for a perso
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 
 import asyncpg
@@ -18,6 +17,7 @@ import asyncpg
 from .logs import get_logger
 from .metrics import ROWS_PRUNED
 from .settings import BackgroundSettings
+from .supervisor import pause, stop_requested
 
 log = get_logger(__name__)
 
@@ -59,6 +59,6 @@ async def tidy(pool: asyncpg.Pool, store_schemas: Sequence[str], inbox_schemas: 
 
 async def keep_tidy(pool: asyncpg.Pool, store_schemas: Sequence[str], inbox_schemas: Callable[[], Sequence[str]],
                     settings: BackgroundSettings) -> None:
-    while True:
+    while not stop_requested():
         await tidy(pool, store_schemas, inbox_schemas(), settings)
-        await asyncio.sleep(settings.housekeeping_interval)
+        await pause(settings.housekeeping_interval)

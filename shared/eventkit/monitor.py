@@ -11,7 +11,6 @@ longer reach the database, the age keeps rising and ``OutboxNotDraining`` fires.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from prometheus_client.registry import Collector
 
 from .outbox import Backlog, read_backlog
 from .settings import KafkaSettings
+from .supervisor import pause, stop_requested
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,10 @@ class Monitor:
         try:
             await ends.start()
             try:
-                while True:
+                while not stop_requested():
                     await self.measure_outboxes()
                     await self.measure_lag(admin, ends)
-                    await asyncio.sleep(self.interval)
+                    await pause(self.interval)
             finally:
                 await ends.stop()
         finally:

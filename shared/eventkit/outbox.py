@@ -33,6 +33,7 @@ from .kafka import start_producer
 from .logs import get_logger
 from .metrics import EVENTS_PUBLISHED, OUTBOX_PARKED_TOTAL
 from .settings import KafkaSettings
+from .supervisor import pause, stop_requested
 
 log = get_logger(__name__)
 
@@ -139,20 +140,17 @@ class OutboxRelay:
         return backlog.unsent, backlog.oldest_age
 
     async def run(self) -> None:
-        """Relay until cancelled; raises (for the supervisor to restart it) when the database or broker fails."""
+        """Relay until asked to stop; raises (for the supervisor to restart it) when the database or broker fails."""
         channel = f"{self.schema}_outbox"
         async with self.pool.acquire() as listener:  # released however the task ends, cancellation included
             await listener.add_listener(channel, self._on_notify)
             listener.add_termination_listener(self._on_notify)  # wake at once to notice the loss, not at the next poll
             try:
-                while True:
+                while not stop_requested():
                     self._wake.clear()
-                    while await self.publish_batch() == self.batch_size:
+                    while await self.publish_batch() == self.batch_size and not stop_requested():
                         pass
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                    except asyncio.TimeoutError:
-                        pass
+                    await pause(self.poll_interval, wake=self._wake)
                     if _lost(listener):
                         raise ListenerLost(f"LISTEN {channel}: the connection closed")
             finally:

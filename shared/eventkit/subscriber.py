@@ -29,6 +29,7 @@ from .consumer import Inbox
 from .errors import describe, is_transient
 from .logs import get_logger
 from .metrics import CONSUMER_RETRIES
+from .supervisor import pause, stop_requested
 
 log = get_logger(__name__)
 
@@ -82,5 +83,7 @@ async def watch(subscriber: LogicSubscriber, name: str, interval: float = 1.0) -
         await subscriber.stop()  # whatever half of it is left
         await subscriber.start()
     while subscriber.running and any(not task.done() for task in subscriber.tasks):
-        await asyncio.sleep(interval)
+        if stop_requested():
+            return  # the runtime stops the broker itself, after the supervised loops
+        await pause(interval)
     raise ConnectionError(f"subscriber {name} stopped consuming")

@@ -7,6 +7,12 @@ ran well for longer than the cap starts its backoff again from the bottom.
 Each task's state, restart count and last error are kept for ``/health/ready``
 and exported to Prometheus at scrape time (``vantrum_task_up`` and friends), so
 a task that keeps failing is visible instead of silently gone.
+
+Stopping is cooperative first: ``stop()`` raises a flag that every loop checks
+between batches (``stop_requested()``) and that wakes their pauses (``pause()``),
+so a relay or consumer finishes the batch in hand and returns; only a task still
+running after half the grace period is cancelled (its transaction rolls back, and
+the batch is read again next time: nothing is lost either way).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import random
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
@@ -58,7 +65,30 @@ class Backoff:
 
 
 class TaskEnded(RuntimeError):
-    """A background loop returned: it is meant to run until cancelled, so that is a failure too."""
+    """A background loop returned while nobody asked it to stop: that is a failure too."""
+
+
+_STOPPING: ContextVar[asyncio.Event | None] = ContextVar("vantrum_stopping", default=None)
+
+
+def stop_requested() -> bool:
+    """True once the supervisor running this task asked it to stop: finish the batch in hand and return."""
+    stopping = _STOPPING.get()
+    return stopping is not None and stopping.is_set()
+
+
+async def pause(seconds: float, wake: asyncio.Event | None = None) -> None:
+    """``asyncio.sleep`` that also ends when ``wake`` is set or the supervisor asks the task to stop."""
+    events = [event for event in (_STOPPING.get(), wake) if event is not None]
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        if waiters:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        else:
+            await asyncio.sleep(seconds)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 @dataclass(eq=False)  # compared and hashed by identity: kept in a WeakSet for the collector
@@ -66,6 +96,7 @@ class Supervisor:
     backoff: Backoff = Backoff()
     statuses: dict[str, TaskStatus] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task] = field(default_factory=dict)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         _LIVE.add(self)
@@ -78,11 +109,14 @@ class Supervisor:
         self._tasks[name] = asyncio.create_task(self._keep_running(status, run), name=name)
 
     async def _keep_running(self, status: TaskStatus, run: Callable[[], Awaitable[None]]) -> None:
+        _STOPPING.set(self._stopping)  # this task's own context: its loops see the flag through stop_requested()
         failures_in_a_row = 0
-        while True:
+        while not self._stopping.is_set():
             status.state, started = "running", time.monotonic()
             try:
                 await run()
+                if self._stopping.is_set():
+                    break
                 raise TaskEnded(f"{status.name} returned")
             except asyncio.CancelledError:
                 status.state = "stopped"
@@ -91,23 +125,29 @@ class Supervisor:
                 failures_in_a_row = 1 if time.monotonic() - started > self.backoff.cap else failures_in_a_row + 1
                 status.state, status.restarts = "restarting", status.restarts + 1
                 status.last_error, status.last_error_at = describe(error), time.time()
-                pause = self.backoff.delay(failures_in_a_row)
+                delay = self.backoff.delay(failures_in_a_row)
                 log.error("background task failed; restarting", task=status.name, error=status.last_error,
-                          restarts=status.restarts, retry_in=round(pause, 2))
-                await asyncio.sleep(pause)
+                          restarts=status.restarts, retry_in=round(delay, 2))
+                await pause(delay)
+        status.state = "stopped"
 
     @property
     def all_running(self) -> bool:
         return all(status.running for status in self.statuses.values())
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Cancel every task and wait for them to finish their cleanup, within ``timeout``."""
+        """Ask every task to stop after its batch; cancel what still runs after half of ``timeout``."""
+        self._stopping.set()
         tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        done, pending = await asyncio.wait(tasks, timeout=timeout) if tasks else (set(), set())
-        if pending:
-            log.error("background tasks did not stop in time", tasks=sorted(t.get_name() for t in pending))
+        if tasks:
+            _, running = await asyncio.wait(tasks, timeout=timeout / 2)
+            for task in running:
+                task.cancel()
+            _, stuck = await asyncio.wait(running, timeout=timeout / 2) if running else (set(), set())
+            if running:
+                log.warning("background tasks cancelled at shutdown", tasks=sorted(t.get_name() for t in running))
+            if stuck:
+                log.error("background tasks did not stop in time", tasks=sorted(t.get_name() for t in stuck))
         self._tasks.clear()
         _LIVE.discard(self)
 

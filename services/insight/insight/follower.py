@@ -12,6 +12,7 @@ from eventkit.consumer import EventConsumer, prepare
 from eventkit.db import create_pool
 from eventkit.logs import get_logger
 from eventkit.monitor import ConsumerGroup
+from eventkit.supervisor import stop_requested
 
 from . import generations
 from .projections.journey import Generation, JourneyProjection
@@ -70,7 +71,7 @@ class LiveFollower:
         self.consumer = self._consumer_for(generation)
         await self.consumer.start()
         try:
-            while True:
+            while not stop_requested():
                 await self._follow_for(self.settings.follow_interval)
                 latest = await generations.live(self.pool, self.settings.db_schema)
                 if latest is not None and latest != generation:
@@ -84,7 +85,7 @@ class LiveFollower:
     async def _follow_for(self, seconds: float) -> None:
         assert self.consumer is not None
         deadline = asyncio.get_running_loop().time() + seconds
-        while asyncio.get_running_loop().time() < deadline:
+        while asyncio.get_running_loop().time() < deadline and not stop_requested():
             try:
                 await self.consumer.poll(timeout_ms=500)
             except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):

@@ -6,13 +6,13 @@ from the live views on an interval (a scrape must not run the queries).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Gauge
 
 from eventkit.logs import get_logger
+from eventkit.supervisor import pause, stop_requested
 
 from .filters import Filters
 from .queries import Reader
@@ -38,10 +38,10 @@ async def refresh(reader: Reader, settings: InsightSettings) -> None:
 
 
 async def keep_fresh(reader: Reader, settings: InsightSettings) -> None:
-    """Refresh until cancelled; a failed refresh keeps the last values and says so."""
-    while True:
+    """Refresh until asked to stop; a failed refresh keeps the last values and says so."""
+    while not stop_requested():
         try:
             await refresh(reader, settings)
         except Exception as error:  # noqa: BLE001 - the gauges must not take the service down
             log.warning("domain gauges not refreshed", error=repr(error))
-        await asyncio.sleep(settings.gauge_interval)
+        await pause(settings.gauge_interval)

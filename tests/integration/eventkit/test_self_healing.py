@@ -80,7 +80,9 @@ async def test_a_record_the_broker_refuses_is_parked_and_its_batch_neighbours_ar
 
 
 async def listener_pid(pool, channel: str) -> int | None:
-    return await pool.fetchval("SELECT pid FROM pg_stat_activity WHERE query = $1", f'LISTEN "{channel}"')
+    # idle: the LISTEN has finished and the relay waits on it (not a connection still being set up)
+    return await pool.fetchval("SELECT pid FROM pg_stat_activity WHERE query = $1 AND state = 'idle'",
+                               f'LISTEN "{channel}"')
 
 
 async def test_notify_wakeups_resume_after_the_listening_connection_is_lost(pool, producer, settings, ns):

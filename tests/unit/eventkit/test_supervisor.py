@@ -4,7 +4,7 @@ import asyncio
 
 from prometheus_client import REGISTRY
 
-from eventkit.supervisor import Backoff, Supervisor
+from eventkit.supervisor import Backoff, Supervisor, pause, stop_requested
 
 
 def sample(name: str, **labels) -> float | None:
@@ -59,3 +59,28 @@ def test_backoff_doubles_is_capped_and_jittered():
         delays = {backoff.delay(failures) for _ in range(50)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1, "jitter spreads the restarts of many tasks"
+
+
+async def test_stop_lets_a_loop_finish_the_batch_in_hand_and_wakes_the_ones_that_pause():
+    supervisor = Supervisor()
+    started, finished = [], []
+
+    async def consumer() -> None:
+        while not stop_requested():
+            started.append(1)
+            await asyncio.sleep(0.3)  # a batch being applied: not interrupted by a stop
+            finished.append(1)
+
+    async def housekeeping() -> None:
+        while not stop_requested():
+            await pause(3600)
+
+    supervisor.start("test:consumer", consumer)
+    supervisor.start("test:housekeeping", housekeeping)
+    await asyncio.sleep(0.1)
+    began = asyncio.get_running_loop().time()
+    await supervisor.stop(timeout=10)
+    assert asyncio.get_running_loop().time() - began < 1, "nobody waited for the grace period"
+    assert len(started) == len(finished) == 1, "the batch in hand was finished, not cancelled"
+    assert {s.state for s in supervisor.statuses.values()} == {"stopped"}
+    assert all(s.restarts == 0 for s in supervisor.statuses.values()), "returning on request is not a failure"
