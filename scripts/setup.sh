@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Väntrum needs and starts its servers. Safe to re-run: each step skips itself when done.
 #   - Python 3.11 virtualenv in .venv with the locked dependencies (uv.lock)
-#   - Apache Kafka (jars from Maven Central) and PostgreSQL 15, started by deploy/local/servers.py,
-#     unless VANTRUM_KAFKA__BOOTSTRAP_SERVERS and VANTRUM_POSTGRES__DSN already point at servers of yours
+#   - Apache Kafka (jars from Maven Central), PostgreSQL 15 and Keycloak (the identity provider, from Maven Central),
+#     started by deploy/local/servers.py, unless VANTRUM_KAFKA__BOOTSTRAP_SERVERS and VANTRUM_POSTGRES__DSN
+#     already point at servers of yours (then no Keycloak either: set VANTRUM_AUTH__ISSUER to yours)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Start and stop a local Apache Kafka 4.x (KRaft, single node) and PostgreSQL 15 for Väntrum.
+"""Start and stop a local Apache Kafka 4.x (KRaft, single node), PostgreSQL 15 and Keycloak for Väntrum.
 
-No container engine: Kafka runs from Maven Central jars, PostgreSQL from the Debian binaries.
+No container engine: Kafka runs from Maven Central jars, PostgreSQL from the Debian binaries,
+Keycloak (the identity provider) from its distribution zip on Maven Central.
 Stdlib only, because it runs before any virtualenv exists. See deploy/local/README.md.
 """
 import argparse
 import base64
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -16,6 +19,8 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -34,10 +39,18 @@ KAFKA_VERSION = os.environ.get("VANTRUM_KAFKA_VERSION", "4.1.1")
 KAFKA_PORT = port_env("VANTRUM_KAFKA_PORT", 19092)
 CONTROLLER_PORT = port_env("VANTRUM_KAFKA_CONTROLLER_PORT", 19093)
 PG_PORT = port_env("VANTRUM_PG_PORT", 15432)
+KEYCLOAK_VERSION = os.environ.get("VANTRUM_KEYCLOAK_VERSION", "26.4.5")
+KEYCLOAK_PORT = port_env("VANTRUM_KEYCLOAK_PORT", 18080)
 KDIR, PGDIR = LOCAL / "kafka", LOCAL / "pg"
 JARS, KDATA, KLOG, KPID = KDIR / "jars", KDIR / "data", KDIR / "kafka.log", KDIR / "kafka.pid"
 KPROPS, KLOG4J = KDIR / "server.properties", KDIR / "log4j2.properties"
 PGDATA, PGRUN, PGLOG = PGDIR / "data", PGDIR / "run", PGDIR / "postgres.log"
+KCDIR = LOCAL / "keycloak"
+KCHOME, KCLOG, KCPID = KCDIR / f"keycloak-{KEYCLOAK_VERSION}", KCDIR / "keycloak.log", KCDIR / "keycloak.pid"
+KCREALM_FILE = HERE.parent / "keycloak" / "vantrum-realm.json"
+KCREALM_STAMP = KCDIR / "imported-realm.sha256"
+KC_ISSUER = f"http://{HOST}:{KEYCLOAK_PORT}/realms/vantrum"
+KC_READY_TIMEOUT = 360  # a first start builds Keycloak's optimised image: ~35 s on a quiet machine, 190 s seen under load
 IS_ROOT = os.geteuid() == 0
 READY_TIMEOUT = 90
 
@@ -387,6 +400,188 @@ def pg_version(bindir: Path | None) -> str:
     return m.group(0) if m else "unknown"
 
 
+# ---------------------------------------------------------------- Keycloak
+
+def keycloak_pid() -> int | None:
+    """The pid of kc.sh (or the JVM it became) if the pid file names a live Keycloak of ours."""
+    try:
+        pid = int(KCPID.read_text())
+        if str(KCDIR).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return pid
+    except (OSError, ValueError):
+        pass
+    KCPID.unlink(missing_ok=True)
+    return None
+
+
+def keycloak_issuer_answers() -> bool:
+    """Ready = the realm's OpenID configuration is served and names the issuer the services expect."""
+    try:
+        with urllib.request.urlopen(f"{KC_ISSUER}/.well-known/openid-configuration", timeout=2) as r:
+            return json.load(r).get("issuer") == KC_ISSUER
+    except (OSError, ValueError):
+        return False
+
+
+def java_major(java: Path | str) -> int | None:
+    m = re.search(r'version "(?:1\.)?(\d+)', run([java, "-version"]).stderr)
+    return int(m.group(1)) if m else None
+
+
+def find_java_home_21() -> Path:
+    """Keycloak 26 needs Java 21+, Kafka only 17: so Keycloak alone gets a JAVA_HOME of its own.
+    Tried in order: VANTRUM_KEYCLOAK_JAVA_HOME, JAVA_HOME, `java` on PATH, then each JDK in /usr/lib/jvm."""
+    candidates = [Path(h) for h in (os.environ.get("VANTRUM_KEYCLOAK_JAVA_HOME"), os.environ.get("JAVA_HOME")) if h]
+    if on_path := shutil.which("java"):
+        candidates.append(Path(on_path).resolve().parents[1])
+    candidates += sorted(Path("/usr/lib/jvm").glob("*"), reverse=True)
+    seen = []
+    for home in candidates:
+        if (home / "bin" / "java").exists() and home.resolve() not in seen:
+            seen.append(home.resolve())
+            if (java_major(home / "bin" / "java") or 0) >= 21:
+                return home
+    raise Fail("keycloak: needs Java 21+, none found (tried VANTRUM_KEYCLOAK_JAVA_HOME, JAVA_HOME, java on PATH, "
+               "/usr/lib/jvm/*); set VANTRUM_KEYCLOAK_JAVA_HOME to a JDK 21+ such as "
+               "/usr/lib/jvm/temurin-25-jdk-amd64 (Kafka keeps its own Java)")
+
+
+def fetch_keycloak() -> None:
+    """Download the distribution zip once with Maven (it stays in ~/.m2) and unpack it; a version change refetches."""
+    if (KCHOME / "bin" / "kc.sh").exists():
+        return
+    if not (mvn := shutil.which("mvn")):
+        raise Fail("keycloak: Maven (mvn) not found; it is needed once to fetch Keycloak (apt-get install -y maven)")
+    print(f"keycloak: fetching Keycloak {KEYCLOAK_VERSION} with Maven… (first run only, 160 MB)", flush=True)
+    started = time.monotonic()
+    zip_path = KCDIR / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.zip"
+    r = run([mvn, "-q", "-B", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
+             f"-Dartifact=org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:zip", f"-DoutputDirectory={KCDIR}"])
+    if r.returncode or not zip_path.exists():
+        out = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout + r.stderr).split("[ERROR] \n")[0]
+        raise Fail(f"keycloak: Maven could not fetch Keycloak {KEYCLOAK_VERSION} (is Maven Central reachable? "
+                   f"does the version exist?); mvn said:\n{tail(out, 10)}")
+    partial = KCDIR / "unpacking"
+    shutil.rmtree(partial, ignore_errors=True)
+    with zipfile.ZipFile(zip_path) as z:
+        for member in z.infolist():
+            target = Path(z.extract(member, partial))
+            if mode := (member.external_attr >> 16) & 0o777:  # zipfile drops the Unix modes (kc.sh must stay executable)
+                target.chmod(mode)
+    for old in KCDIR.glob("keycloak-*"):
+        if old.is_dir():
+            shutil.rmtree(old)  # another version's distribution and its database
+    (partial / f"keycloak-{KEYCLOAK_VERSION}").rename(KCHOME)  # whole or not at all: a half-unpacked copy is refetched
+    partial.rmdir()
+    zip_path.unlink()
+    print(f"keycloak: fetched and unpacked ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+def realm_digest() -> str:
+    if not KCREALM_FILE.exists():
+        raise Fail(f"keycloak: the realm file {KCREALM_FILE} is missing")
+    return hashlib.sha256(KCREALM_FILE.read_bytes()).hexdigest()
+
+
+def prepare_realm_import() -> None:
+    """--import-realm skips a realm that exists, so a changed realm file starts from a fresh dev database
+    (it holds only what the file describes, plus sessions)."""
+    digest = realm_digest()
+    if KCREALM_STAMP.exists() and KCREALM_STAMP.read_text().strip() != digest:
+        print("keycloak: the realm file changed; starting from a fresh Keycloak database to import it", flush=True)
+        shutil.rmtree(KCHOME / "data" / "h2", ignore_errors=True)
+    imports = KCHOME / "data" / "import"
+    imports.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(KCREALM_FILE, imports / KCREALM_FILE.name)
+    KCREALM_STAMP.write_text(digest + "\n")
+
+
+def wait_keycloak(pid: int, alive) -> None:
+    deadline = time.monotonic() + KC_READY_TIMEOUT
+    while not keycloak_issuer_answers():
+        if not alive():
+            raise Fail(f"keycloak: it exited during startup; {log_tail(KCLOG)}")
+        if time.monotonic() > deadline:
+            raise Fail(f"keycloak: not ready after {KC_READY_TIMEOUT} s (pid {pid} still running; `down` "
+                       f"stops it); {log_tail(KCLOG)}")
+        time.sleep(0.5)
+
+
+def keycloak_start():
+    """Start Keycloak without waiting (so Kafka and PostgreSQL start meanwhile); returns the wait."""
+    started = time.monotonic()
+    if pid := keycloak_pid():
+        running = re.search(rb"--http-port=(\d+)", Path(f"/proc/{pid}/cmdline").read_bytes())
+        if running and int(running.group(1)) != KEYCLOAK_PORT:
+            raise Fail(f"keycloak: already running on port {running.group(1).decode()}, not {KEYCLOAK_PORT}; "
+                       "run `down` first to change ports")
+
+        def wait_running() -> None:
+            wait_keycloak(pid, lambda: keycloak_pid() == pid)  # an earlier `up` may still be starting it
+            changed = KCREALM_STAMP.exists() and KCREALM_STAMP.read_text().strip() != realm_digest()
+            print(f"keycloak: already running (pid {pid}) on {HOST}:{KEYCLOAK_PORT}"
+                  + ("; the realm file changed since: `down` and `up` to import it" if changed else ""))
+        return wait_running
+    if keycloak_issuer_answers():  # e.g. the suite's, seen from a second platform under another VANTRUM_LOCAL_DIR
+        print(f"keycloak: the vantrum realm is already served on {HOST}:{KEYCLOAK_PORT} by a Keycloak "
+              f"not started from {KCDIR}; using it")
+        return lambda: None
+    java_home = find_java_home_21()
+    java_opts = ["--add-opens=java.base/java.lang=ALL-UNNAMED"]  # else Java 24+ kills request threads of JBoss Threads
+    if (java_major(java_home / "bin" / "java") or 0) >= 24:
+        java_opts.append("--sun-misc-unsafe-memory-access=allow")  # Netty's use of it: a warning per start, not a fault
+    ensure_port_free(KEYCLOAK_PORT, "keycloak")
+    KCDIR.mkdir(parents=True, exist_ok=True)
+    fetch_keycloak()
+    prepare_realm_import()
+    print("keycloak: starting…", flush=True)
+    env = {**os.environ, "JAVA_HOME": str(java_home), "JAVA_OPTS_APPEND": " ".join(java_opts),  # for Keycloak alone
+           # The admin console's user on a fresh database (master realm); dev only, like everything here.
+           "KC_BOOTSTRAP_ADMIN_USERNAME": "admin", "KC_BOOTSTRAP_ADMIN_PASSWORD": "admin"}
+    for name in ("JAVA", "JAVA_OPTS"):  # kc.sh would prefer these over JAVA_HOME and its own heap bounds
+        env.pop(name, None)
+    with open(KCLOG, "ab") as log:
+        proc = subprocess.Popen(
+            [KCHOME / "bin" / "kc.sh", "start-dev", f"--http-port={KEYCLOAK_PORT}", f"--http-host={HOST}",
+             f"--hostname=http://{HOST}:{KEYCLOAK_PORT}", "--import-realm"],
+            cwd=KCDIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)  # own process group: outlives this script; `down` signals it
+    KCPID.write_text(f"{proc.pid}\n")
+
+    def wait_started() -> None:
+        wait_keycloak(proc.pid, lambda: proc.poll() is None)
+        print(f"keycloak {KEYCLOAK_VERSION} ready on {HOST}:{KEYCLOAK_PORT}, issuer {KC_ISSUER} "
+              f"({time.monotonic() - started:.1f} s)")
+    return wait_started
+
+
+def keycloak_up() -> None:
+    keycloak_start()()
+
+
+def keycloak_down() -> None:
+    if not (pid := keycloak_pid()):
+        print("keycloak: not running")
+        return
+    started = time.monotonic()
+    os.killpg(pid, signal.SIGTERM)
+    while keycloak_pid() == pid and time.monotonic() - started < 30:
+        time.sleep(0.2)
+    if keycloak_pid() == pid:
+        print("keycloak: still running after 30 s, sending SIGKILL")
+        os.killpg(pid, signal.SIGKILL)
+    KCPID.unlink(missing_ok=True)
+    print(f"keycloak: stopped ({time.monotonic() - started:.1f} s)")
+
+
+def keycloak_status() -> bool:
+    pid = keycloak_pid()
+    ok = bool(pid) and keycloak_issuer_answers()
+    state = f"running (pid {pid})" if ok else f"pid {pid} not answering" if pid else "stopped"
+    print(f"keycloak: {state} on {HOST}:{KEYCLOAK_PORT}")
+    return ok
+
+
 # ---------------------------------------------------------------- CLI
 
 def print_env(services: list[str]) -> None:
@@ -397,21 +592,30 @@ def print_env(services: list[str]) -> None:
     if "postgres" in services:
         print(f"export VANTRUM_POSTGRES__DSN=postgresql://postgres@{HOST}:{PG_PORT}/vantrum")
         versions.append(f"postgresql {pg_version(pg_bindir())}")
+    if "keycloak" in services:
+        print(f"export VANTRUM_AUTH__ISSUER={KC_ISSUER}")
+        versions.append(f"keycloak {KEYCLOAK_VERSION}")
     print(f'export VANTRUM_PLATFORM_VERSIONS="{", ".join(versions)}"')
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "down", "status", "env"])
-    parser.add_argument("--only", choices=["kafka", "postgres"], help="act on one server only")
+    parser.add_argument("--only", choices=["kafka", "postgres", "keycloak"], help="act on one server only")
     args = parser.parse_args()
-    services = [args.only] if args.only else ["kafka", "postgres"]
+    services = [args.only] if args.only else ["kafka", "postgres", "keycloak"]
     if args.command == "env":
         print_env(services)
         return 0
-    actions = {"up": (kafka_up, pg_up), "down": (kafka_down, pg_down),
-               "status": (kafka_status, pg_status)}[args.command]
-    results = [actions[0]() if s == "kafka" else actions[1]() for s in services]
+    if args.command == "up" and "keycloak" in services:
+        wait_keycloak_ready = keycloak_start()  # its ~35 s first start overlaps Kafka's and PostgreSQL's
+        for s in services:
+            {"kafka": kafka_up, "postgres": pg_up}.get(s, wait_keycloak_ready)()
+        return 0
+    actions = {"up": {"kafka": kafka_up, "postgres": pg_up, "keycloak": keycloak_up},
+               "down": {"kafka": kafka_down, "postgres": pg_down, "keycloak": keycloak_down},
+               "status": {"kafka": kafka_status, "postgres": pg_status, "keycloak": keycloak_status}}[args.command]
+    results = [actions[s]() for s in services]
     return 0 if args.command != "status" or all(results) else 1
 
 
