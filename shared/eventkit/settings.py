@@ -6,7 +6,7 @@ with their own Kafka or PostgreSQL set the same variables to point at them.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .limits import Limits
@@ -49,6 +49,52 @@ class BackgroundSettings(BaseModel):
     """Seconds each shutdown step (tasks, producer flush, pool) may take before it is forced."""
 
 
+SIGNATURE_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+"""Public-key signatures: a token is checked against the identity provider's published keys, never a shared secret."""
+
+
+class AuthSettings(BaseModel):
+    """Staff sign-in: the OpenID Connect provider whose access tokens the services accept (``eventkit.auth``).
+
+    Locally ``deploy/local/servers.py`` runs Keycloak with the ``vantrum`` realm; a municipality points
+    ``issuer`` at its own provider (``VANTRUM_AUTH__ISSUER``), whose tokens must carry the claims named here."""
+
+    enabled: bool = True
+    """False turns sign-in off: nobody is asked for a token and every role check passes. Development only."""
+    issuer: str = "http://127.0.0.1:18080/realms/vantrum"
+    """Tokens must name exactly this issuer (``iss``); its OpenID configuration says where the keys are."""
+    audience: str = "vantrum-api"
+    """Tokens must be meant for the Väntrum APIs (``aud``); an ID token or one for another client is refused."""
+    discovery_url: str | None = None
+    """Where to read the OpenID configuration when the provider is reached at another address than ``issuer``
+    (say, inside a cluster); by default ``<issuer>/.well-known/openid-configuration``."""
+    algorithms: list[str] = ["RS256", "ES256"]
+    """Signature algorithms accepted; only public-key ones may be named (never ``none`` or ``HS*``)."""
+    leeway: float = Field(10.0, ge=0, le=60)
+    """Seconds of clock difference tolerated on ``exp``, ``nbf`` and ``iat``."""
+    staff_claim: str = "preferred_username"
+    """The claim holding the staff id (what the access log records as *who*)."""
+    roles_claim: str = "roles"
+    """The claim holding the list of roles; dots walk into objects (Keycloak also has ``realm_access.roles``)."""
+    administration_claim: str = "administration"
+    """The claim holding the staff member's administration (förvaltning), e.g. ``social-services`` or ``amf``."""
+    keys_refresh_interval: float = Field(10.0, ge=0)
+    """At least this many seconds between fetches of the provider's keys: a token signed with an unknown key
+    makes the next fetch (key rotation), but a flood of made-up key ids cannot turn into a flood of fetches."""
+    keys_max_age: float = Field(3600.0, gt=0)
+    """Keys are fetched again after this many seconds, so a key the provider withdrew stops being accepted."""
+    fetch_timeout: float = Field(5.0, gt=0)
+
+    @field_validator("algorithms")
+    @classmethod
+    def _public_key_algorithms_only(cls, algorithms: list[str]) -> list[str]:
+        refused = [a for a in algorithms if a not in SIGNATURE_ALGORITHMS]
+        if refused or not algorithms:
+            raise ValueError(f"only public-key signature algorithms may be accepted ({', '.join(SIGNATURE_ALGORITHMS)}),"
+                             f" not {refused or 'none at all'}")
+        return algorithms
+
+
 class Settings(BaseSettings):
     """Shared by every service; a service subclasses it to add its own fields."""
 
@@ -66,3 +112,5 @@ class Settings(BaseSettings):
     limits: Limits = Limits()
     """Largest request a write API accepts (``VANTRUM_LIMITS__MAX_BODY_BYTES``, ``__MAX_LIST_ITEMS``, ``__MAX_TEXT_CHARS``)."""
     background: BackgroundSettings = BackgroundSettings()
+    auth: AuthSettings = AuthSettings()
+    """Staff sign-in: the identity provider and the claims (``VANTRUM_AUTH__ISSUER``, ``__AUDIENCE``, ``__ENABLED``, …)."""
