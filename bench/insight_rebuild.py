@@ -41,7 +41,7 @@ async def measures(pool, schema: str) -> list[tuple]:
 
 
 async def main(journeys: int) -> None:
-    settings = Settings()
+    settings = Settings(mode="dev")  # pseudonymises nobody: the development key is fine
     pool = await create_pool(settings.postgres)
     producer = await start_producer(settings.kafka)
     insight = insight_settings(settings, namespace())

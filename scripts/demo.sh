@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# Local use: the development pseudonym key (unless VANTRUM_PSEUDONYM_KEY is set) is accepted only in dev and test.
+export VANTRUM_MODE="${VANTRUM_MODE:-dev}"
 if [ -z "${VANTRUM_KAFKA__BOOTSTRAP_SERVERS:-}" ] || [ -z "${VANTRUM_POSTGRES__DSN:-}" ]; then
     eval "$(python3.11 deploy/local/servers.py env)"
 fi

@@ -29,6 +29,8 @@ if ! command -v promtool >/dev/null; then
     fi
 fi
 
+# Local use: the development pseudonym key (unless VANTRUM_PSEUDONYM_KEY is set) is accepted only in dev and test.
+export VANTRUM_MODE="${VANTRUM_MODE:-test}"
 if [ -z "${VANTRUM_KAFKA__BOOTSTRAP_SERVERS:-}" ] || [ -z "${VANTRUM_POSTGRES__DSN:-}" ]; then
     eval "$(python3.11 deploy/local/servers.py env)"
 fi

@@ -10,6 +10,7 @@ from uuid import UUID
 import typer
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -19,9 +20,10 @@ from .logs import configure
 from .settings import Settings
 
 
-def service_cli(name: str, help: str, make_settings: Callable[[], Settings],
+def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
                 create_app: Callable[[Settings], FastAPI]) -> typer.Typer:
     """A typer app with ``serve`` and ``openapi``; a service may add commands of its own to it."""
+    make_settings = settings_or_exit(name, make_settings)
     cli = typer.Typer(help=help, no_args_is_help=True, add_completion=False)
 
     @cli.command()
@@ -39,7 +41,8 @@ def service_cli(name: str, help: str, make_settings: Callable[[], Settings],
     @cli.command()
     def openapi() -> None:
         """Print the HTTP API's OpenAPI document (the one kept in docs/openapi/)."""
-        typer.echo(openapi_json(create_app(make_settings())))
+        # The document describes the API and serves nothing: no pseudonym key needed to write it.
+        typer.echo(openapi_json(create_app(make_settings(mode="dev"))))
 
     @cli.command()
     def parked(replay: list[int] = typer.Option([], help="Outbox ids to send again, once the cause is fixed")) -> None:
@@ -89,6 +92,27 @@ def _with_database(name: str, settings: Settings, work: Callable[..., Awaitable[
     except PlatformUnavailable as error:
         typer.echo(f"{name}: {error}", err=True)
         raise typer.Exit(1) from None
+
+
+def settings_or_exit(name: str, make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
+    """``make_settings``, but settings it refuses (a weak pseudonym key, a port that is no number) end the command
+    with one line naming each variable and exit code 1: no traceback, and never the value given."""
+
+    def make(**overrides) -> Settings:
+        try:
+            return make_settings(**overrides)
+        except ValidationError as error:
+            problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
+                                 for e in error.errors(include_input=False, include_url=False))
+            problems = " ".join(problems.split())  # one line, whatever a message holds
+            typer.echo(f"{name}: invalid settings: {problems}", err=True)
+            raise typer.Exit(1) from None
+
+    return make
+
+
+def _variable(loc: tuple[str | int, ...]) -> str:
+    return "VANTRUM_" + "__".join(str(part) for part in loc).upper()
 
 
 def _show(title: str, rows: list[waiting.Parked]) -> None:

@@ -6,10 +6,19 @@ with their own Kafka or PostgreSQL set the same variables to point at them.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .limits import Limits
+
+
+DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
+"""The key the local scripts and tests use: published in this repository, so only ``dev`` and ``test`` accept it."""
+MIN_PSEUDONYM_KEY_BYTES = 32
+MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
 class KafkaSettings(BaseModel):
@@ -98,12 +107,19 @@ class AuthSettings(BaseModel):
 class Settings(BaseSettings):
     """Shared by every service; a service subclasses it to add its own fields."""
 
-    model_config = SettingsConfigDict(env_prefix="VANTRUM_", env_nested_delimiter="__", extra="ignore")
+    # hide_input_in_errors: a refused setting (the pseudonym key, a DSN with its password) is never printed.
+    model_config = SettingsConfigDict(env_prefix="VANTRUM_", env_nested_delimiter="__", extra="ignore",
+                                      hide_input_in_errors=True)
 
     kafka: KafkaSettings = KafkaSettings()
     postgres: PostgresSettings = PostgresSettings()
-    pseudonym_key: SecretStr = SecretStr("dev-only-pseudonym-key-change-me")
-    """Key of the HMAC that turns a personnummer into a person reference. Set it in production."""
+    mode: Literal["production", "dev", "test"] = "production"
+    """``VANTRUM_MODE``: ``dev`` and ``test`` (set by scripts/demo.sh and scripts/test.sh) may use the published
+    development pseudonym key; ``production``, the default, refuses to start without a strong key of its own."""
+    pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
+    """``VANTRUM_PSEUDONYM_KEY``: key of the HMAC that turns a personnummer into a person reference. In production
+    it must be set, secret and at least 32 bytes: with ~3.7×10^7 valid personnummer, anyone who knows the key
+    can reverse a reference by trying them all in about a minute."""
     db_schema: str = "public"
     """PostgreSQL schema of the service's own tables (named so: ``schema`` would shadow a pydantic attribute)."""
     port: int = 8000
@@ -114,3 +130,22 @@ class Settings(BaseSettings):
     background: BackgroundSettings = BackgroundSettings()
     auth: AuthSettings = AuthSettings()
     """Staff sign-in: the identity provider and the claims (``VANTRUM_AUTH__ISSUER``, ``__AUDIENCE``, ``__ENABLED``, …)."""
+
+    @model_validator(mode="after")
+    def _pseudonym_key_is_strong(self) -> Settings:
+        if self.mode != "production":
+            return self
+        key = self.pseudonym_key.get_secret_value()
+        if "pseudonym_key" not in self.model_fields_set:
+            problem = "is not set"
+        elif key == DEV_PSEUDONYM_KEY:
+            problem = "is the published development key"
+        elif len(key.encode()) < MIN_PSEUDONYM_KEY_BYTES:
+            problem = f"is shorter than {MIN_PSEUDONYM_KEY_BYTES} bytes"
+        else:
+            return self
+        raise PydanticCustomError(
+            "weak_pseudonym_key",
+            f"VANTRUM_PSEUDONYM_KEY {problem}: in production (VANTRUM_MODE unset or 'production') it must be a secret "
+            f"of your own of at least {MIN_PSEUDONYM_KEY_BYTES} bytes; make one with {MAKE_A_KEY} "
+            f"(VANTRUM_MODE=dev or test accepts the development key, for local use only)")

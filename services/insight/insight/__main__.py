@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from eventkit.cli import openapi_json as _openapi_json
-from eventkit.cli import service_cli
+from eventkit.cli import service_cli, settings_or_exit
 from eventkit.db import PlatformUnavailable
 from eventkit.logs import configure
 
@@ -24,7 +24,7 @@ cli = service_cli("insight", "Väntrum insight: the read side (waits, waiting no
 @cli.command()
 def rebuild(grace: float | None = typer.Option(None, help="Seconds before the old generation is dropped")) -> None:
     """Rebuild the views from the start of the log beside the live ones, then switch readers over."""
-    settings = InsightSettings()
+    settings = settings_or_exit("insight", InsightSettings)()
     if grace is not None:
         settings = settings.model_copy(update={"drop_grace": grace})
     configure("WARNING", settings.log_json)
