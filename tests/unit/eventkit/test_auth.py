@@ -3,6 +3,7 @@
 The same checks against the real Keycloak are in tests/integration/auth/.
 """
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -224,6 +225,20 @@ async def test_a_provider_that_is_down_makes_503_only_for_keys_not_yet_known(pro
     assert (await check.verify(sign(claims()))).staff_id == "handler-sof", "known keys work while the provider is down"
     with pytest.raises(IdentityProviderUnavailable):
         await check.verify(sign(claims(), OTHER_KEY, "rsa-2"))
+
+
+async def test_old_keys_are_fetched_again_and_kept_if_the_provider_is_down_then(provider):
+    check = verifier(provider, keys_max_age=0.05, keys_refresh_interval=0)
+    await check.verify(sign(claims()))
+    await asyncio.sleep(0.1)
+    provider.down = True
+    assert (await check.verify(sign(claims()))).staff_id == "handler-sof"
+    assert check.keys.fetches == 2, "the old keys were due: one try, then they served on"
+    provider.down = False
+    provider.keys = [jwk(OTHER_KEY, "rsa-2", "RS256")]  # withdrawn while the service still had it
+    await asyncio.sleep(0.1)
+    with pytest.raises(InvalidToken, match="does not publish"):
+        await check.verify(sign(claims()))
 
 
 async def test_a_provider_naming_another_issuer_is_a_configuration_error():
