@@ -14,6 +14,8 @@ from eventkit.testing import read_topic
 pytestmark = pytest.mark.integration
 
 DIGITS = ("9007042345", "900704-2345", "199007042345")  # the personnummer in every written form
+PNR = "199007042345"
+"""What "19900704-2345" (conftest's contact) is pseudonymised from: 12 digits, the century kept."""
 UNKNOWN = "contact-00000000-0000-4000-8000-000000000000"
 
 
@@ -39,7 +41,7 @@ async def test_a_drop_in_contact_referred_to_casework_reaches_kafka_in_order(int
     view = (await intake.client.get(f"/contacts/{contact_id}")).json()
     assert view["status"] == "referred" and view["referred_to"] == "amf"
     assert view["partner_callbacks"] == {"ria": True} and view["income_support"] == "not_arranged"
-    assert view["person_ref"] == person_ref(b"integration-test-key", "9007042345")
+    assert view["person_ref"] == person_ref(b"integration-test-key", PNR)
 
     records = await read_topic(intake.settings.kafka, intake.settings.kafka.topic(INTAKE_CONTACTS), expected=5)
     headers = [dict(r.headers) for r in records]
@@ -186,4 +188,4 @@ async def test_the_personnummer_is_nowhere_in_the_store_the_outbox_or_kafka(inta
     written += [r.key + r.value + json.dumps([[k, v.decode()] for k, v in r.headers]).encode() for r in records]
     for raw in written:
         assert not any(digits.encode() in raw for digits in DIGITS), raw
-    assert person_ref(b"integration-test-key", "9007042345").encode() in written[0], "the contact carries the reference instead"
+    assert person_ref(b"integration-test-key", PNR).encode() in written[0], "the contact carries the reference instead"

@@ -17,6 +17,8 @@ KEY = b"integration-test-key"
 SECRETS = ("9007042345", "900704-2345", "199007042345", "kalle", "Kalle")  # personnummer and alias, as written
 UNKNOWN = "outreach-00000000-0000-4000-8000-000000000000"
 IDENTIFY = {"personnummer": "19900704-2345", "gender": "male"}
+PNR = "199007042345"
+"""What IDENTIFY's personnummer is pseudonymised from: 12 digits, the century kept."""
 CASE = {"area": "homelessness", "administration": "social-services"}
 
 
@@ -42,7 +44,7 @@ async def test_from_the_street_to_a_case_request_reaches_kafka_in_order(outreach
     view = (await outreach.client.get(f"/outreach-contacts/{outreach_id}")).json()
     assert (view["encounters"], view["workers"], view["last_shelter"]) == (2, ["anna.l", "bo.k"], "fenix")
     assert view["alias_ref"] == person_ref(KEY, "kalle på torget", kind="alias")
-    assert view["person_ref"] == person_ref(KEY, "9007042345")
+    assert view["person_ref"] == person_ref(KEY, PNR)
 
     records = await read_topic(outreach.settings.kafka, outreach.settings.kafka.topic(OUTREACH_CONTACTS), expected=5)
     headers = [dict(r.headers) for r in records]
@@ -162,4 +164,4 @@ async def test_neither_personnummer_nor_alias_is_in_the_store_the_outbox_or_kafk
     written += [r.key + r.value + json.dumps([[k, v.decode()] for k, v in r.headers]).encode() for r in records]
     for raw in written:
         assert not any(secret.encode() in raw for secret in SECRETS), raw
-    assert person_ref(KEY, "9007042345").encode() in written[1], "the identification carries the reference instead"
+    assert person_ref(KEY, PNR).encode() in written[1], "the identification carries the reference instead"
