@@ -5,7 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from eventkit.personnummer import contains_personnummer
 
 
 class Area(StrEnum):
@@ -42,4 +45,16 @@ StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{2,40}$")]
 PersonRef = Annotated[str, StringConstraints(pattern=r"^p-[0-9a-f]{32}$")]
 """Keyed HMAC of a personnummer or outreach alias (eventkit.pseudonym)."""
 
-FreeText = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+
+def no_personnummer(text: str) -> str:
+    """Refuses text that holds a personnummer (eventkit.personnummer.contains_personnummer), without echoing it."""
+    if contains_personnummer(text):
+        raise PydanticCustomError(
+            "personnummer_in_text",
+            "Text should not contain a personnummer; only the personnummer field takes one (and keeps only its pseudonym)")
+    return text
+
+
+FreeText = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True),
+                     AfterValidator(no_personnummer)]
+"""Text written by staff (a place, a reason): kept in events as written, so never a personnummer in any form."""

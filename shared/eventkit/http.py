@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -58,13 +59,25 @@ def error_responses(subject: str) -> dict[int, dict]:
     }
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def install(app: FastAPI) -> None:
     """Error mapping, the correlation id in every log line of a request, and ``/metrics``."""
 
     @app.middleware("http")
     async def correlate(request: Request, call_next):
-        # A caller that sends X-Correlation-Id (say, the case id) finds it in every log line and event it caused.
+        # A caller that sends X-Correlation-Id (a UUID) finds it in every log line and event it caused.
         correlation_id = request.headers.get(CORRELATION_HEADER)
+        if correlation_id and not _is_uuid(correlation_id):
+            # Refused before anything is logged or stored: a header of free text could carry a personnummer.
+            invalid = FieldError(type="uuid_parsing", loc=["header", CORRELATION_HEADER], msg="Input should be a valid UUID")
+            return JSONResponse(InvalidRequest(detail=[invalid]).model_dump(), status_code=422)
         with bound_contextvars(correlation_id=correlation_id):
             response = await call_next(request)
         if correlation_id:

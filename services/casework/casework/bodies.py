@@ -11,6 +11,8 @@ from contracts.vocabulary import Area, Channel, Code, FreeText, StaffId
 from eventkit.http import Body
 
 When = Field(None, description="When it happened, if earlier than now; defaults to now")
+ORIGIN_ID = r"^(contact|outreach|case)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+"""An intake contact, outreach contact or case id: an id, so it can carry no text (and no personnummer)."""
 
 
 class StageRequest(Body):
@@ -84,6 +86,6 @@ class ClosureRequest(Body):
 class ReopenRequest(Body):
     channel: Channel = Field(description="How the person came back")
     first_contact_at: AwareDatetime | None = Field(None, description="Start of the new wait; defaults to now")
-    origin_id: str | None = Field(None, max_length=80, description="The new contact that led here; defaults to the closed case")
+    origin_id: str | None = Field(None, pattern=ORIGIN_ID, description="The new contact that led here; defaults to the closed case")
     area: Area | None = Field(None, description="Defaults to the closed case's area")
     administration: Code | None = Field(None, description="Defaults to the administration that had the closed case")

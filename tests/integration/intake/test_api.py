@@ -16,6 +16,7 @@ pytestmark = pytest.mark.integration
 DIGITS = ("9007042345", "900704-2345", "199007042345")  # the personnummer in every written form
 PNR = "199007042345"
 """What "19900704-2345" (conftest's contact) is pseudonymised from: 12 digits, the century kept."""
+CORRELATION_ID = "2f0b3c1e-8d4a-4c6b-9e2f-5a7d1c3b9e40"
 UNKNOWN = "contact-00000000-0000-4000-8000-000000000000"
 
 
@@ -35,7 +36,7 @@ async def test_a_drop_in_contact_referred_to_casework_reaches_kafka_in_order(int
         ("referral", {}),
     ]
     for path, body in steps:
-        response = await intake.client.post(f"/contacts/{contact_id}/{path}", json=body, headers={"x-correlation-id": "corr-1"})
+        response = await intake.client.post(f"/contacts/{contact_id}/{path}", json=body, headers={"x-correlation-id": CORRELATION_ID})
         assert response.status_code == 200, response.text
 
     view = (await intake.client.get(f"/contacts/{contact_id}")).json()
@@ -51,7 +52,7 @@ async def test_a_drop_in_contact_referred_to_casework_reaches_kafka_in_order(int
     assert {r.key for r in records} == {contact_id.encode()}
     assert [int(h["ce_sequence"]) for h in headers] == [1, 2, 3, 4, 5]
     assert {h["ce_source"].decode() for h in headers} == {"vantrum/intake"}
-    assert [h["ce_correlationid"].decode() for h in headers[1:]] == ["corr-1"] * 4
+    assert [h["ce_correlationid"].decode() for h in headers[1:]] == [CORRELATION_ID] * 4
     referral = from_record(records[-1].value, records[-1].headers)
     event = contract.registry.decode(referral.type, referral.schemaversion, referral.data)
     assert (event.contact_id, event.channel, event.administration, event.gender) == (contact_id, "partner_drop_in", "amf", "male")

@@ -1,12 +1,15 @@
 from fastapi import FastAPI
 import httpx
+import pytest
 from pydantic import BaseModel
 from structlog.contextvars import get_contextvars
+from structlog.testing import capture_logs
 
 from eventkit.decider import Refused
 from eventkit.http import install
 from eventkit.pseudonym import Personnummer
 
+CORRELATION_ID = "6f1c1d54-2a4b-4b1e-9c1a-0d3c2e8f4a10"
 
 class Registration(BaseModel):
     personnummer: Personnummer
@@ -38,9 +41,22 @@ def client() -> httpx.AsyncClient:
 
 async def test_the_correlation_id_is_in_the_log_context_and_echoed():
     async with client() as http:
-        response = await http.get("/context", headers={"X-Correlation-Id": "case-42"})
-    assert response.json() == {"correlation_id": "case-42"}
-    assert response.headers["x-correlation-id"] == "case-42"
+        response = await http.get("/context", headers={"X-Correlation-Id": CORRELATION_ID})
+    assert response.json() == {"correlation_id": CORRELATION_ID}
+    assert response.headers["x-correlation-id"] == CORRELATION_ID
+
+
+@pytest.mark.parametrize("value", ["case-42", "19811218-9876", "Kalle Anka", "6f1c1d54-2a4b-5b1e-9c1a"])
+async def test_a_correlation_id_that_is_no_uuid_is_refused_unechoed_and_unlogged(value):
+    with capture_logs() as logged:
+        async with client() as http:
+            response = await http.post("/register", json={"personnummer": "19811218-9876", "age": 1},
+                                       headers={"X-Correlation-Id": value})
+    assert response.status_code == 422
+    assert response.json() == {"detail": [
+        {"type": "uuid_parsing", "loc": ["header", "x-correlation-id"], "msg": "Input should be a valid UUID"}]}
+    assert value not in response.text and "x-correlation-id" not in response.headers
+    assert value not in str(logged)
 
 
 async def test_a_refusal_names_its_rule():
