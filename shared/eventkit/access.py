@@ -1,53 +1,368 @@
-"""The access log: every read of case-level data by staff, with who, what, when and why.
+"""The audit log: every read or change of case-level data, on every service, with who, what, when and why.
 
-Secrecy law asks for it (DOMAIN.md, "Rules"). There is no staff sign-in yet, so
-*who* and *why* are what the caller declares in the ``X-Staff-Id`` and
-``X-Purpose`` headers; a read without them is still logged, as "undeclared",
-so an audit shows that it happened and that nobody said who they were.
+Secrecy law asks for it (DOMAIN.md, "Rules"). Each service has one table,
+``<service schema>.access_log``, written through an ``Audit`` made at startup:
+
+- a **read** of case-level data (a case, a contact, the waiting list …) needs a
+  purpose from ``Purpose``, in the ``X-Purpose`` header (or ``?purpose=`` where a
+  browser cannot send headers); without one it is refused with a 422 naming the
+  header. The row is written after the data is read and before it is returned,
+  so a read that cannot be logged fails instead of going unlogged.
+- a **change** (a command) writes its row in the same transaction as the events
+  it appends: both are stored or neither is. A refused command stores nothing.
+
+*Who* comes from ``Actor.of``: the verified principal in ``request.state.principal``
+once staff sign-in sets it (``eventkit.auth``), until then the ``X-Staff-Id``
+header ("undeclared" without it); role and administration stay empty until then.
+
+The table is append-only and hash-chained: row ``n`` stores ``prev_hash`` (row
+``n-1``'s hash) and ``hash = sha256(prev_hash || canonical JSON of its fields)``.
+Appends are serialised by locking the one-row ``access_log_head`` (chain
+position and hash of the last row) ``FOR UPDATE``, so concurrent writers cannot
+fork the chain. A trigger refuses UPDATE, DELETE and TRUNCATE even for a
+superuser (who must disable the trigger first, and then ``verify`` names the
+row changed, removed or inserted). ``python -m <service> audit-verify`` walks it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Protocol, TypeVar
 
 import asyncpg
+from fastapi import Depends, Header, Query
+from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 
-STAFF_HEADER = "x-staff-id"
-PURPOSE_HEADER = "x-purpose"
+from .eventstore import ConcurrencyConflict
+
+STAFF_HEADER = "X-Staff-Id"
+PURPOSE_HEADER = "X-Purpose"
 UNDECLARED = "undeclared"
+GENESIS = "0" * 64
+"""The ``prev_hash`` of the first row."""
+DDL_LOCK = "vantrum-ddl"
+T = TypeVar("T")
 
 
-def ddl(schema: str) -> str:
-    return f"""CREATE TABLE IF NOT EXISTS {schema}.access_log (
-                   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                   at timestamptz NOT NULL DEFAULT now(),
-                   staff text NOT NULL,
-                   purpose text NOT NULL,
-                   view text NOT NULL,
-                   subjects text[] NOT NULL,
-                   client text)"""
+class Purpose(StrEnum):
+    """Why staff look at a case. A fixed list, so an audit can group and question reads by it."""
+
+    HANDLING = "handling"
+    """Working the case: calls, meetings, decisions, documentation."""
+    FOLLOW_UP = "follow-up"
+    """Following up people who wait, are at risk or were lost."""
+    SUPERVISION = "supervision"
+    """A manager or supervisor reviewing how cases are handled."""
+    AUDIT = "audit"
+    """Checking a complaint, an incident or the log itself."""
+    STATISTICS_CHECK = "statistics-check"
+    """Checking the cases behind a figure (a median, a count)."""
+
+
+PURPOSES = ", ".join(p.value for p in Purpose)
+
+
+class Principal(Protocol):
+    """What staff sign-in puts in ``request.state.principal`` once it exists: a verified who."""
+
+    staff_id: str
+    role: str | None
+    administration: str | None
 
 
 @dataclass(frozen=True)
-class Reader:
+class Actor:
+    """Who reads or changes, in which role and administration, why, and from where."""
+
     staff: str
-    purpose: str
-    client: str | None
+    role: str | None = None
+    administration: str | None = None
+    purpose: str | None = None
+    client: str | None = None
 
     @classmethod
-    def of(cls, request: Request) -> Reader:
-        return cls(
-            staff=request.headers.get(STAFF_HEADER, UNDECLARED)[:40],
-            purpose=request.headers.get(PURPOSE_HEADER, UNDECLARED)[:200],
-            client=request.client.host if request.client else None,
+    def of(cls, request: Request, purpose: Purpose | None = None) -> Actor:
+        """The one place that says who is asking: a verified principal when sign-in set one, else the header."""
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is not None:
+            staff, role, administration = principal.staff_id, principal.role, principal.administration
+        else:
+            staff, role, administration = request.headers.get(STAFF_HEADER, UNDECLARED)[:40], None, None
+        if purpose is None:
+            purpose = _parse_purpose(request.headers.get(PURPOSE_HEADER))
+        return cls(staff, role, administration, purpose.value if purpose else None,
+                   request.client.host if request.client else None)
+
+
+def _parse_purpose(value: str | None) -> Purpose | None:
+    if value is None:
+        return None
+    try:
+        return Purpose(value)
+    except ValueError:
+        raise _purpose_error("enum", f"Input should be one of: {PURPOSES}") from None
+
+
+def _purpose_error(kind: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"type": kind, "loc": ("header", PURPOSE_HEADER), "msg": message}])
+
+
+_HEADER_DOC = (f"Why you read or change case-level data, one of: {PURPOSES}. Required to read case-level data "
+               "(or give ?purpose=); recorded with a change when given.")
+
+
+def declared_purpose(
+    x_purpose: Annotated[Purpose | None, Header(alias=PURPOSE_HEADER, description=_HEADER_DOC)] = None,
+) -> Purpose | None:
+    """The header, checked against the list; a router-level dependency of the write APIs, so commands record it."""
+    return x_purpose
+
+
+def chosen_purpose(
+    header: Annotated[Purpose | None, Depends(declared_purpose)],
+    purpose: Annotated[Purpose | None, Query(description="The same, for a browser that cannot send the header")] = None,
+) -> Purpose | None:
+    """The purpose of a read: the header, or ``?purpose=`` (the dashboard's form and its CSV links)."""
+    return header or purpose
+
+
+def required_purpose(chosen: Annotated[Purpose | None, Depends(chosen_purpose)]) -> Purpose:
+    """A case-level read must say why; without a purpose it is refused (422 naming the header)."""
+    if chosen is None:
+        raise _purpose_error("missing", f"A case-level read needs the {PURPOSE_HEADER} header, one of: {PURPOSES}")
+    return chosen
+
+
+RequiredPurpose = Annotated[Purpose, Depends(required_purpose)]
+DeclaredPurpose = Depends(declared_purpose)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row as it is hashed (``at`` to the microsecond, as PostgreSQL keeps it)."""
+
+    seq: int
+    at: datetime
+    staff: str
+    role: str | None
+    administration: str | None
+    purpose: str | None
+    kind: str
+    """read or change"""
+    action: str
+    """The view read (``case``, ``waiting-now`` …) or the command (``ChangeStage`` …)."""
+    subjects: tuple[str, ...]
+    client: str | None
+
+    def canonical(self) -> str:
+        fields = {"seq": self.seq, "at": self.at.astimezone(UTC).isoformat(timespec="microseconds"),
+                  "staff": self.staff, "role": self.role, "administration": self.administration,
+                  "purpose": self.purpose, "kind": self.kind, "action": self.action,
+                  "subjects": list(self.subjects), "client": self.client}
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def hash(self, prev_hash: str) -> str:
+        return hashlib.sha256((prev_hash + self.canonical()).encode("utf-8")).hexdigest()
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> Entry:
+        return cls(row["seq"], row["at"], row["staff"], row["role"], row["administration"], row["purpose"],
+                   row["kind"], row["action"], tuple(row["subjects"] or ()), row["client"])
+
+
+def ddl(schema: str) -> str:
+    """The table, its chain head and the append-only trigger; also migrates the first access log (reads only,
+    column ``view``, no chain) in place: the new columns are added and ``view`` becomes ``action``."""
+    return f"""
+    CREATE TABLE IF NOT EXISTS {schema}.access_log (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        staff text NOT NULL,
+        purpose text,
+        action text NOT NULL,
+        subjects text[] NOT NULL,
+        client text);
+    DO $$ BEGIN
+        IF EXISTS (SELECT FROM information_schema.columns
+                   WHERE table_schema = '{schema}' AND table_name = 'access_log' AND column_name = 'view') THEN
+            ALTER TABLE {schema}.access_log RENAME COLUMN view TO action;
+        END IF;
+    END $$;
+    ALTER TABLE {schema}.access_log ALTER COLUMN purpose DROP NOT NULL;
+    ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS role text;
+    ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS administration text;
+    ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'read';
+    ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS seq bigint;
+    ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS prev_hash text;
+    ALTER TABLE {schema}.access_log ADD COLUMN IF NOT EXISTS hash text;
+    CREATE UNIQUE INDEX IF NOT EXISTS access_log_seq ON {schema}.access_log (seq);
+    CREATE TABLE IF NOT EXISTS {schema}.access_log_head (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        seq bigint NOT NULL,
+        hash text NOT NULL);
+    INSERT INTO {schema}.access_log_head (seq, hash) VALUES (0, '{GENESIS}') ON CONFLICT DO NOTHING;
+    """
+
+
+_PROTECT = """
+CREATE OR REPLACE FUNCTION {schema}.access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the access log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE OR REPLACE TRIGGER access_log_append_only BEFORE UPDATE OR DELETE ON {schema}.access_log
+    FOR EACH ROW EXECUTE FUNCTION {schema}.access_log_append_only();
+CREATE OR REPLACE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON {schema}.access_log
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.access_log_append_only();
+-- For when each service runs as a role of its own: the trigger stops a superuser by accident, this stops the rest.
+REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.access_log FROM PUBLIC, CURRENT_USER;
+"""
+
+_INSERT = """
+WITH appended AS (
+    INSERT INTO {schema}.access_log
+        (seq, at, staff, role, administration, purpose, kind, action, subjects, client, prev_hash, hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+)
+UPDATE {schema}.access_log_head SET seq = $1, hash = $12
+"""
+
+
+async def create(conn: asyncpg.Connection, schema: str) -> None:
+    """Create or migrate ``<schema>.access_log``; call inside a transaction holding the DDL lock."""
+    await conn.execute(ddl(schema))
+    protected = await conn.fetchval(
+        "SELECT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = 'access_log_append_only')",
+        f"{schema}.access_log")
+    if not protected:
+        # First migration of an access log written before the chain: its rows are chained as they stand now, in
+        # the order written. A row that turns up without a hash later was not written by the kit; verify names it.
+        head = await conn.fetchrow(f"SELECT seq, hash FROM {schema}.access_log_head FOR UPDATE")
+        seq, prev = head["seq"], head["hash"]
+        for row in await conn.fetch(f"SELECT * FROM {schema}.access_log WHERE hash IS NULL ORDER BY id"):
+            seq += 1
+            entry = Entry.of({**row, "seq": seq})
+            prev_hash, prev = prev, entry.hash(prev)
+            await conn.execute(f"UPDATE {schema}.access_log SET seq = $2, prev_hash = $3, hash = $4 WHERE id = $1",
+                               row["id"], seq, prev_hash, prev)
+        await conn.execute(f"UPDATE {schema}.access_log_head SET seq = $1, hash = $2", seq, prev)
+    await conn.execute(_PROTECT.format(schema=schema))
+
+
+async def prepare(conn: asyncpg.Connection, schema: str) -> None:
+    """``create`` in a transaction of its own, under the DDL lock (services may start at once)."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", DDL_LOCK)
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        await create(conn, schema)
+
+
+class Audit:
+    """The audit log of one service schema."""
+
+    def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
+        if not schema.isidentifier():
+            raise ValueError(f"schema name must be an identifier, got {schema!r}")
+        self.pool, self.schema = pool, schema
+
+    @classmethod
+    async def open(cls, pool: asyncpg.Pool, schema: str) -> Audit:
+        """The service's audit, its table created or migrated first."""
+        audit = cls(pool, schema)
+        async with pool.acquire() as conn:
+            await prepare(conn, schema)
+        return audit
+
+    async def read(self, actor: Actor, view: str, subjects: Iterable[str]) -> None:
+        """A read of case-level data: ``subjects`` are the ids of the cases or contacts the reader was shown."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.append(conn, actor, "read", view, subjects)
+
+    async def change(self, actor: Actor, command: str, subjects: Iterable[str],
+                     work: Callable[[asyncpg.Connection], Awaitable[T]], attempts: int = 3) -> T:
+        """Run ``work`` (a command's append) and write its row in the same transaction: both are stored or neither.
+
+        The row is written last, so the chain is locked only for the insert and the commit. A concurrent writer
+        of the same stream (``ConcurrencyConflict``) makes the whole unit run again, up to ``attempts`` times.
+        """
+        subjects = list(subjects)
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    result = await work(conn)
+                    await self.append(conn, actor, "change", command, subjects)
+                return result
+            except ConcurrencyConflict:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def append(self, conn: asyncpg.Connection, actor: Actor, kind: str, action: str,
+                     subjects: Iterable[str]) -> int:
+        """Append one row inside the caller's transaction; returns its place in the chain.
+
+        Locking the head row serialises appends: a second writer waits here until the first commits, then
+        reads the head the first one left (READ COMMITTED re-reads a row it waited for), so the chain never forks.
+        """
+        head = await conn.fetchrow(f"SELECT seq, hash FROM {self.schema}.access_log_head FOR UPDATE")
+        entry = Entry(head["seq"] + 1, _now(), actor.staff, actor.role, actor.administration, actor.purpose,
+                      kind, action, tuple(subjects), actor.client)
+        await conn.execute(
+            _INSERT.format(schema=self.schema), entry.seq, entry.at, entry.staff, entry.role, entry.administration,
+            entry.purpose, entry.kind, entry.action, list(entry.subjects), entry.client, head["hash"],
+            entry.hash(head["hash"]),
         )
+        return entry.seq
 
 
-async def record(pool: asyncpg.Pool, schema: str, reader: Reader, view: str, subjects: Iterable[str]) -> None:
-    """One row per read; ``subjects`` are the ids of the cases the reader was shown."""
-    await pool.execute(
-        f"INSERT INTO {schema}.access_log (staff, purpose, view, subjects, client) VALUES ($1, $2, $3, $4, $5)",
-        reader.staff, reader.purpose, view, list(subjects), reader.client,
-    )
+def _now() -> datetime:
+    return datetime.now(UTC)  # microseconds, as timestamptz keeps them: the hash is recomputed from the stored value
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rows: int
+    problem: str | None = None
+    """The first row changed, removed or inserted, in words; None when the chain is intact."""
+    head: str = GENESIS
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+async def verify(conn: asyncpg.Connection, schema: str, batch: int = 5000) -> Verdict:
+    """Walk the chain from its first row: the first row whose fields, link or place is wrong is named."""
+    rows, prev, previous_id = 0, GENESIS, None
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        head = await conn.fetchrow(f"SELECT seq, hash FROM {schema}.access_log_head")
+        unchained = await conn.fetch(f"SELECT id FROM {schema}.access_log WHERE seq IS NULL OR hash IS NULL ORDER BY id LIMIT 1")
+        if unchained:
+            return Verdict(rows, f"row id {unchained[0]['id']} has no place in the chain: inserted outside the audit")
+        async for row in conn.cursor(f"SELECT * FROM {schema}.access_log ORDER BY seq", prefetch=batch):
+            expected = rows + 1
+            where = f"row id {row['id']} (#{row['seq']}, {row['at']:%Y-%m-%d %H:%M:%S}, {row['action']})"
+            if row["seq"] > expected:
+                missing = f"#{expected}" if row["seq"] == expected + 1 else f"#{expected}–#{row['seq'] - 1}"
+                return Verdict(rows, f"row {missing} removed: the chain jumps from #{rows} to {where}")
+            if row["seq"] < expected:
+                return Verdict(rows, f"{where} inserted: #{row['seq']} is already taken")
+            if Entry.of(row).hash(row["prev_hash"]) != row["hash"]:
+                return Verdict(rows, f"{where} changed: its fields do not match its hash")
+            if row["prev_hash"] != prev:
+                before = f"row id {previous_id} (#{rows}) changed or replaced, or " if previous_id else ""
+                return Verdict(rows, f"{before}{where} inserted: it does not link to the row before it")
+            rows, prev, previous_id = expected, row["hash"], row["id"]
+        if head is not None and (head["seq"], head["hash"]) != (rows, prev):
+            return Verdict(rows, f"row #{rows + 1}–#{head['seq']} removed from the end: the head says "
+                                 f"{head['seq']} rows, the log has {rows}", prev)
+    return Verdict(rows, None, prev)
+
+
+async def latest(conn: asyncpg.Connection, schema: str, limit: int = 20) -> Sequence[asyncpg.Record]:
+    return await conn.fetch(f"SELECT * FROM {schema}.access_log ORDER BY seq DESC NULLS FIRST LIMIT $1", limit)

@@ -1,4 +1,5 @@
-"""The command line every service has: ``serve``, ``openapi``, and ``parked`` / ``dead-letters`` for what waits for a person."""
+"""The command line every service has: ``serve``, ``openapi``, ``parked`` / ``dead-letters`` for what waits for a person,
+and ``audit`` / ``audit-verify`` for the access log."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from . import access
 from . import parked as waiting
 from .db import PlatformUnavailable, close_pool, create_pool
 from .logs import configure
@@ -75,6 +77,36 @@ def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
 
         _with_database(name, settings, work)
 
+    @cli.command("audit")
+    def audit(limit: int = typer.Option(20, help="How many of the latest rows")) -> None:
+        """List the latest rows of the access log: who read or changed which cases, when and why."""
+        settings = make_settings()
+
+        async def work(conn) -> None:
+            await access.prepare(conn, settings.db_schema)  # as the service does at start
+            _show_audit(f"access log of {name} ({settings.db_schema}.access_log)",
+                        await access.latest(conn, settings.db_schema, limit))
+
+        _with_database(name, settings, work)
+
+    @cli.command("audit-verify")
+    def audit_verify() -> None:
+        """Walk the access log's hash chain: the first row changed, removed or inserted (exit 1), or that it is intact."""
+        settings = make_settings()
+        verdicts: list[access.Verdict] = []
+
+        async def work(conn) -> None:
+            await access.prepare(conn, settings.db_schema)  # as the service does at start
+            verdicts.append(await access.verify(conn, settings.db_schema))
+
+        _with_database(name, settings, work)
+        verdict = verdicts[0]
+        if not verdict.intact:
+            typer.echo(f"{name}: {settings.db_schema}.access_log is broken after {verdict.rows} good rows: {verdict.problem}",
+                       err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{name}: {verdict.rows} rows, chain intact (head {verdict.head})")
+
     return cli
 
 
@@ -125,6 +157,22 @@ def _show(title: str, rows: list[waiting.Parked]) -> None:
     for row in rows:
         table.add_row(row.id, row.where, row.topic, row.key, str(row.bytes), f"{row.since:%Y-%m-%d %H:%M:%S}",
                       row.state, row.reason)
+    Console(width=200).print(table)
+
+
+def _show_audit(title: str, rows) -> None:
+    if not rows:
+        typer.echo(f"no rows in the {title}")
+        return
+    table = Table(title=title)
+    for column in ("#", "at", "staff", "role", "administration", "purpose", "kind", "action", "subjects", "client"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        subjects = list(row["subjects"])
+        shown = ", ".join(subjects[:3]) + (f" … ({len(subjects)})" if len(subjects) > 3 else "")
+        table.add_row(str(row["seq"]), f"{row['at']:%Y-%m-%d %H:%M:%S}", row["staff"], row["role"] or "",
+                      row["administration"] or "", row["purpose"] or "", row["kind"], row["action"], shown,
+                      row["client"] or "")
     Console(width=200).print(table)
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import access
 from .db import PlatformUnavailable
 from .decider import Refused
 from .eventstore import ConcurrencyConflict
@@ -101,6 +102,7 @@ def install(app: FastAPI) -> None:
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
         # FastAPI's own 422 echoes the input; for a missing field that is the whole body, personnummer included.
         errors = [FieldError(type=e["type"], loc=list(e["loc"]), msg=e["msg"]) for e in error.errors()]
+        errors = [e for n, e in enumerate(errors) if e not in errors[:n]]  # a shared dependency (X-Purpose) errs once per use
         return JSONResponse(InvalidRequest(detail=errors).model_dump(), status_code=422)
 
     app.mount("/metrics", make_asgi_app())
@@ -108,12 +110,14 @@ def install(app: FastAPI) -> None:
 
 def write_service_app(make_runtime: Callable[[], Runtime], router: APIRouter, title: str, summary: str, *,
                       limits: Limits = Limits()) -> FastAPI:
-    """A write service's app: its runtime (store, relay, consumers) lives as long as the app, its store in ``app.state``."""
+    """A write service's app: its runtime (store, relay, consumers) lives as long as the app, its store and audit
+    log (``access.Audit``) in ``app.state``."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with make_runtime() as runtime:
             app.state.runtime, app.state.store = runtime, runtime.stores[0]
+            app.state.audit = await access.Audit.open(runtime.pool, runtime.stores[0].schema)
             yield
 
     app = FastAPI(title=title, summary=summary, version="1", lifespan=lifespan)

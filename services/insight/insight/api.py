@@ -64,10 +64,9 @@ By = Annotated[list[Dimension], Query(description="Group by these dimensions (re
 Format = Annotated[Literal["json", "csv"], Query(description="csv for a spreadsheet")]
 
 
-async def logged_read(request: Request, view: str, rows: list[dict[str, Any]]) -> None:
+async def logged_read(request: Request, purpose: access.Purpose, view: str, rows: list[dict[str, Any]]) -> None:
     """Case-level rows are personal data: who read which cases, when and why goes to the access log."""
-    await access.record(request.app.state.reader.pool, request.app.state.settings.db_schema,
-                        access.Reader.of(request), view, [row["case_id"] for row in rows])
+    await request.app.state.audit.read(access.Actor.of(request, purpose), view, [row["case_id"] for row in rows])
 
 
 def reader(request: Request) -> Reader:
@@ -126,19 +125,20 @@ async def trend(request: Request, read: Read, f: AnyFilters, by: By = [], format
 
 
 @views("/waiting-now", r.WaitingRow, "Everyone still waiting for a first meeting, the longest without contact first")
-async def waiting_now(request: Request, read: Read, f: AnyFilters, day: Today, format: Format = "json",
+async def waiting_now(request: Request, read: Read, f: AnyFilters, day: Today, purpose: access.RequiredPurpose,
+                      format: Format = "json",
                       at_risk_days: Annotated[int | None, Query(ge=1, description="Defaults to the setting (14)")] = None,
                       at_risk_only: bool = False):
     threshold = at_risk_days or request.app.state.settings.at_risk_days
     result = await read.waiting_now(f, day, threshold, at_risk_only)
-    await logged_read(request, "waiting-now", result)
+    await logged_read(request, purpose, "waiting-now", result)
     return respond(request, format, result, r.WaitingRow)
 
 
 @views("/lost", r.LostRow, "Cases closed as unreachable or declined before a first meeting")
-async def lost(request: Request, read: Read, f: AnyFilters, format: Format = "json"):
+async def lost(request: Request, read: Read, f: AnyFilters, purpose: access.RequiredPurpose, format: Format = "json"):
     result = await read.lost(f)
-    await logged_read(request, "lost", result)
+    await logged_read(request, purpose, "lost", result)
     return respond(request, format, result, r.LostRow)
 
 
@@ -165,8 +165,8 @@ async def continuity_distribution(request: Request, read: Read, f: AnyFilters, f
 
 
 @views("/cases", r.CaseRow, "Every measure of each case (pseudonymous)")
-async def cases(request: Request, read: Read, f: AnyFilters, format: Format = "json",
+async def cases(request: Request, read: Read, f: AnyFilters, purpose: access.RequiredPurpose, format: Format = "json",
                 limit: Annotated[int, Query(ge=1, le=10000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0):
     result = await read.cases(f, limit, offset)
-    await logged_read(request, "cases", result)
+    await logged_read(request, purpose, "cases", result)
     return respond(request, format, result, r.CaseRow)

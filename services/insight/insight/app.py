@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
-from eventkit import health, http
+from eventkit import access, health, http
 from eventkit.consumer import replay_forever
 from eventkit.runtime import Runtime
 
@@ -30,6 +30,7 @@ def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> Fa
     app.add_middleware(api.DropEmptyQueryValues)
     if pool is not None:
         app.state.reader = Reader(pool, settings.db_schema)
+        app.state.audit = access.Audit(pool, settings.db_schema)  # its table: generations.ensure_control
     app.include_router(api.router)
     app.include_router(health.router)
     dashboard.install(app)
@@ -47,6 +48,7 @@ def create_app(settings: InsightSettings | None = None) -> FastAPI:
         async with Runtime(settings, make_stores=lambda pool: []) as runtime:
             app.state.runtime = runtime
             app.state.reader = reader = Reader(runtime.pool, settings.db_schema)
+            app.state.audit = access.Audit(runtime.pool, settings.db_schema)
             follower = LiveFollower(settings, runtime.pool, runtime.producer)
             runtime.consumer_groups.append(follower.group)
             runtime.supervise("insight:follower", follower.run)

@@ -11,11 +11,12 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import plotly
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from contracts.vocabulary import Area, Gender
+from eventkit import access
 
 from . import charts
 from .api import AnyFilters, Read, Today, logged_read
@@ -26,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 GroupBy = Literal["area", "channel_group", "channel", "administration", "gender"]
-FILTER_PARAMS = ("from", "to", "area", "channel", "administration", "gender")
+FILTER_PARAMS = ("from", "to", "area", "channel", "administration", "gender", "purpose")
 
 
 def install(app: FastAPI) -> None:
@@ -40,18 +41,23 @@ async def plotly_js() -> FileResponse:
 
 @router.get("/", response_class=HTMLResponse)
 async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lang: Literal["sv", "en"] = "sv",
-                    group_by: Annotated[GroupBy, Query()] = "area", at_risk_only: bool = False) -> HTMLResponse:
+                    group_by: Annotated[GroupBy, Query()] = "area", at_risk_only: bool = False,
+                    purpose: Annotated[access.Purpose | None, Depends(access.chosen_purpose)] = None) -> HTMLResponse:
     settings = request.app.state.settings
     dimension = Dimension(group_by)
     data = await _gather(read, f, day, dimension, at_risk_only, settings)
-    await logged_read(request, "dashboard", data["waiting"] + data["lost"])
+    data["waiting_listed"] = len(data["waiting"])
+    if purpose is None:  # counts only: the lists of people are shown once the reader says why
+        data["waiting"], data["lost"] = [], []
+    else:
+        await logged_read(request, purpose, "dashboard", data["waiting"] + data["lost"])
     context = {
         "lang": lang, "t": strings(lang), "label": lambda enum, value: label(lang, enum, value),
         "num": lambda value, digits=1: _number(value, lang, digits), "pct": lambda value: _percent(value, lang),
-        "day": day, "settings": settings, "group_by": group_by, "at_risk_only": at_risk_only,
+        "day": day, "settings": settings, "group_by": group_by, "at_risk_only": at_risk_only, "purpose": purpose,
         "selected": {k: request.query_params.get(k, "") for k in FILTER_PARAMS},
         "as_of": request.query_params.get("as_of"),
-        "options": {"area": list(Area), "channel": list(ChannelFilter), "gender": list(Gender),
+        "options": {"area": list(Area), "channel": list(ChannelFilter), "gender": list(Gender), "purpose": list(access.Purpose),
                     "administration": await read.administrations(),
                     "group_by": ["area", "channel_group", "channel", "administration", "gender"]},
         "switch_language": "?" + urlencode({**request.query_params, "lang": "en" if lang == "sv" else "sv"}),

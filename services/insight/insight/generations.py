@@ -35,7 +35,7 @@ async def ensure_control(conn: asyncpg.Connection, base: str) -> None:
                     retired_at timestamptz);
                 CREATE UNIQUE INDEX IF NOT EXISTS one_live_generation ON {base}.generations (state) WHERE state = 'live'"""
         )
-        await conn.execute(access.ddl(base))  # beside the pointer, not in a generation: a rebuild must not erase it
+        await access.create(conn, base)  # beside the pointer, not in a generation: a rebuild must not erase it
 
 
 def _generation(row: asyncpg.Record) -> Generation:

@@ -22,7 +22,8 @@ YEAR_2024 = {"from": "2024-01-01", "to": "2024-12-31"}
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(golden_views, pool):
     app = build_app(golden_views, pool)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://insight") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://insight",
+                                 headers={"X-Purpose": "statistics-check"}) as client:
         yield client
 
 

@@ -19,6 +19,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOT = Path(__file__).parents[3] / "docs" / "screenshots" / "dashboard.png"
+PURPOSE = "purpose=follow-up"
+"""Without a purpose the page shows figures only; the lists of people need one (each view is logged)."""
 CHARTS = ["chart-wait", "chart-trend", "chart-stages", "chart-outcomes", "chart-continuity"]
 
 
@@ -74,7 +76,7 @@ async def waiting_rows(page: Page) -> list[str]:
 
 
 async def test_the_page_loads_in_swedish_with_the_golden_numbers(page):
-    response = await page.goto("/?as_of=2024-07-01")
+    response = await page.goto(f"/?as_of=2024-07-01&{PURPOSE}")
     assert response.status == 200
     assert await page.get_attribute("html", "lang") == "sv"
     assert await page.inner_text("h1") == "Väntetid till första mötet"
@@ -86,8 +88,20 @@ async def test_the_page_loads_in_swedish_with_the_golden_numbers(page):
     assert first_outcome_row.split("\t")[:3] == ["2023", "4", "50,0 %"]
 
 
-async def test_the_charts_render_with_plotly_served_by_the_app(page):
+async def test_without_a_purpose_the_page_shows_figures_until_one_is_chosen(page):
     await page.goto("/?as_of=2024-07-01")
+    assert await page.inner_text("#waiting-total") == "9"
+    assert await page.locator("#waiting-now").count() == 0 and await page.locator("#lost").count() == 0
+    assert await page.locator("#waiting-purpose-needed").is_visible()
+    await page.select_option("#f-purpose", "follow-up")
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**purpose=follow-up**")
+    assert len(await waiting_rows(page)) == 9
+    assert "purpose=follow-up" in await page.get_attribute("a[href^='/api/waiting-now.csv']", "href"), "the download too"
+
+
+async def test_the_charts_render_with_plotly_served_by_the_app(page):
+    await page.goto(f"/?as_of=2024-07-01&{PURPOSE}")
     for chart in CHARTS:
         await page.locator(f"#{chart} .main-svg").first.wait_for(state="attached", timeout=15000)
         assert await page.locator(f"#{chart} .main-svg").count() >= 1, chart
@@ -97,7 +111,7 @@ async def test_the_charts_render_with_plotly_served_by_the_app(page):
 
 
 async def test_the_waiting_list_filters_by_area_and_keeps_the_choice(page):
-    await page.goto("/?as_of=2024-07-01")
+    await page.goto(f"/?as_of=2024-07-01&{PURPOSE}")
     await page.select_option("#f-area", "addiction")
     await page.click("button[type=submit]")
     await page.wait_for_url("**area=addiction**")
@@ -107,7 +121,7 @@ async def test_the_waiting_list_filters_by_area_and_keeps_the_choice(page):
 
 
 async def test_the_filter_form_works_with_the_keyboard_alone(page):
-    await page.goto("/?as_of=2024-07-01")
+    await page.goto(f"/?as_of=2024-07-01&{PURPOSE}")
     await page.focus("#f-at-risk")
     await page.keyboard.press("Space")
     await page.focus("button[type=submit]")
@@ -118,7 +132,7 @@ async def test_the_filter_form_works_with_the_keyboard_alone(page):
 
 
 async def test_every_form_control_has_a_label_and_every_table_has_headers(page):
-    await page.goto("/?as_of=2024-07-01")
+    await page.goto(f"/?as_of=2024-07-01&{PURPOSE}")
     unlabelled = await page.evaluate("""() => [...document.querySelectorAll('form input:not([type=hidden]), form select')]
         .filter(el => !el.labels || el.labels.length === 0).map(el => el.name)""")
     assert unlabelled == []
@@ -128,7 +142,7 @@ async def test_every_form_control_has_a_label_and_every_table_has_headers(page):
 
 
 async def test_the_english_switch_keeps_the_filters(page):
-    await page.goto("/?as_of=2024-07-01&area=homelessness&group_by=channel_group")
+    await page.goto(f"/?as_of=2024-07-01&area=homelessness&group_by=channel_group&{PURPOSE}")
     await page.click("header a[hreflang=en]")
     await page.wait_for_url("**lang=en**")
     assert await page.get_attribute("html", "lang") == "en"
@@ -139,7 +153,7 @@ async def test_the_english_switch_keeps_the_filters(page):
 
 
 async def test_screenshot_for_the_docs(page):
-    await page.goto("/?as_of=2024-07-01")
+    await page.goto(f"/?as_of=2024-07-01&{PURPOSE}")
     for chart in CHARTS:
         await page.locator(f"#{chart} .main-svg").first.wait_for(state="attached", timeout=15000)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)

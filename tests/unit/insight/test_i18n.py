@@ -6,11 +6,12 @@ from enum import StrEnum
 import pytest
 
 from contracts import casework, intake, outreach, vocabulary
+from eventkit import access
 from insight import filters, i18n
 
 
 def enums() -> list[type[StrEnum]]:
-    modules = (vocabulary, casework, intake, outreach, filters)
+    modules = (vocabulary, casework, intake, outreach, filters, access)
     found = {cls for m in modules for _, cls in inspect.getmembers(m, inspect.isclass)
              if issubclass(cls, StrEnum) and cls is not StrEnum}
     return sorted(found, key=lambda cls: cls.__name__)
