@@ -32,7 +32,8 @@ class Platform:
 @asynccontextmanager
 async def serving(app: FastAPI, name: str) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}",
+                                 headers={"X-Staff-Id": "e2e", "X-Purpose": "handling"}) as client:
             yield client
 
 

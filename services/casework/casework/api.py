@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
+from eventkit import access
 from eventkit.application import execute, load_state
 from eventkit.decider import Decider, Refused
 from eventkit.eventstore import EventStore, Metadata
@@ -21,7 +22,7 @@ CASE_ID = r"^case-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 CaseId = Annotated[str, Path(pattern=CASE_ID, examples=["case-6f1c1d54-2a4b-5b1e-9c1a-0d3c2e8f4a10"])]
 
 
-router = APIRouter(prefix="/cases", tags=["cases"], responses=error_responses("case"))
+router = APIRouter(prefix="/cases", tags=["cases"], responses=error_responses("case"), dependencies=[access.DeclaredPurpose])
 
 
 def now() -> datetime:
@@ -35,16 +36,21 @@ async def _load(request: Request, case_id: str) -> tuple[int, State]:
     return version, state
 
 
-async def _run(request: Request, case_id: str, command: commands.Command) -> CaseView:
+async def _run(request: Request, case_id: str, command: commands.Command, subjects: list[str] | None = None) -> CaseView:
+    """Decide and append the command, with its audit row (on ``subjects``, the case by default) in the same transaction."""
     store: EventStore = request.app.state.store
     decider: Decider = request.app.state.decider
     metadata = Metadata(time=now(), correlation_id=request.headers.get(CORRELATION_HEADER))
-    return CaseView.of(*await execute(store, decider, case_id, command, metadata))
+    return CaseView.of(*await request.app.state.audit.change(
+        access.Actor.of(request), type(command).__name__, subjects or [case_id],
+        lambda conn: execute(store, decider, case_id, command, metadata, conn)))
 
 
-@router.get("/{case_id}", summary="The case as it stands")
-async def get_case(case_id: CaseId, request: Request) -> CaseView:
-    return CaseView.of(*await _load(request, case_id))
+@router.get("/{case_id}", summary="The case as it stands (logged with the purpose given)")
+async def get_case(case_id: CaseId, request: Request, purpose: access.RequiredPurpose) -> CaseView:
+    case = CaseView.of(*await _load(request, case_id))
+    await request.app.state.audit.read(access.Actor.of(request, purpose), "case", [case_id])
+    return case
 
 
 @router.post("/{case_id}/stage", summary="Move the case to a later stage")
@@ -150,5 +156,5 @@ async def reopen(case_id: CaseId, body: bodies.ReopenRequest, request: Request) 
         area=body.area or previous.area, administration=body.administration or previous.administration,
         first_contact_at=body.first_contact_at or received, reopened_at=received,
     )
-    return await _run(request, next_case, command)
+    return await _run(request, next_case, command, subjects=[case_id, next_case])
 

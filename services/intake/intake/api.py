@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, Field
 
 from contracts.intake import ClosedWithoutCaseReason, IncomeSupportStatus
 from contracts.vocabulary import Area, Channel, Code, Gender
+from eventkit import access
 from eventkit.application import execute, load_state
 from eventkit.eventstore import Metadata
 from eventkit.http import CORRELATION_HEADER, Body, error_responses
@@ -27,7 +28,8 @@ from .state import Contact
 CONTACT_ID = r"^contact-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
-router = APIRouter(prefix="/contacts", tags=["contacts"], responses=error_responses("contact"))
+router = APIRouter(prefix="/contacts", tags=["contacts"], responses=error_responses("contact"),
+                   dependencies=[access.DeclaredPurpose])
 ContactId = Annotated[str, Path(pattern=CONTACT_ID)]
 When = Field(None, description="When it happened; defaults to now")
 
@@ -70,9 +72,12 @@ class ClosureRequest(Body):
 
 
 async def _run(request: Request, contact_id: str, command: commands.ContactCommand) -> Contact:
+    """Decide and append the command, with its audit row in the same transaction."""
     store = request.app.state.store
     metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get(CORRELATION_HEADER))
-    _, contact = await execute(store, decider, contact_id, command, metadata)
+    _, contact = await request.app.state.audit.change(
+        access.Actor.of(request), type(command).__name__, [contact_id],
+        lambda conn: execute(store, decider, contact_id, command, metadata, conn))
     return existing(contact)
 
 
@@ -123,6 +128,8 @@ async def close_without_case(contact_id: ContactId, body: ClosureRequest, reques
     return await _run(request, contact_id, command)
 
 
-@router.get("/{contact_id}", summary="The contact as it stands")
-async def get_contact(contact_id: ContactId, request: Request) -> Contact:
-    return existing((await load_state(request.app.state.store, decider, contact_id))[1])
+@router.get("/{contact_id}", summary="The contact as it stands (logged with the purpose given)")
+async def get_contact(contact_id: ContactId, request: Request, purpose: access.RequiredPurpose) -> Contact:
+    contact = existing((await load_state(request.app.state.store, decider, contact_id))[1])
+    await request.app.state.audit.read(access.Actor.of(request, purpose), "contact", [contact_id])
+    return contact

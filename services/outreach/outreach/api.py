@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import AwareDatetime, Field
 
 from contracts.vocabulary import Area, Code, FreeText, Gender, StaffId
+from eventkit import access
 from eventkit.application import execute, load_state
 from eventkit.eventstore import Metadata
 from eventkit.http import CORRELATION_HEADER, Body, error_responses
@@ -27,7 +28,8 @@ from .state import OutreachContact
 OUTREACH_ID = r"^outreach-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
-router = APIRouter(prefix="/outreach-contacts", tags=["outreach contacts"], responses=error_responses("outreach contact"))
+router = APIRouter(prefix="/outreach-contacts", tags=["outreach contacts"], responses=error_responses("outreach contact"),
+                   dependencies=[access.DeclaredPurpose])
 OutreachId = Annotated[str, Path(pattern=OUTREACH_ID)]
 When = Field(None, description="When it happened; defaults to now")
 
@@ -65,9 +67,12 @@ class CaseRequest(Body):
 
 
 async def _run(request: Request, outreach_id: str, command: commands.OutreachCommand) -> OutreachContact:
+    """Decide and append the command, with its audit row in the same transaction."""
     store = request.app.state.store
     metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get(CORRELATION_HEADER))
-    _, contact = await execute(store, decider, outreach_id, command, metadata)
+    _, contact = await request.app.state.audit.change(
+        access.Actor.of(request), type(command).__name__, [outreach_id],
+        lambda conn: execute(store, decider, outreach_id, command, metadata, conn))
     return existing(contact)
 
 
@@ -112,6 +117,8 @@ async def request_case(outreach_id: OutreachId, body: CaseRequest, request: Requ
     return await _run(request, outreach_id, command)
 
 
-@router.get("/{outreach_id}", summary="The outreach contact as it stands")
-async def get_outreach_contact(outreach_id: OutreachId, request: Request) -> OutreachContact:
-    return existing((await load_state(request.app.state.store, decider, outreach_id))[1])
+@router.get("/{outreach_id}", summary="The outreach contact as it stands (logged with the purpose given)")
+async def get_outreach_contact(outreach_id: OutreachId, request: Request, purpose: access.RequiredPurpose) -> OutreachContact:
+    contact = existing((await load_state(request.app.state.store, decider, outreach_id))[1])
+    await request.app.state.audit.read(access.Actor.of(request, purpose), "outreach-contact", [outreach_id])
+    return contact

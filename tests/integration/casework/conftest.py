@@ -19,6 +19,9 @@ from eventkit.application import execute
 from eventkit.eventstore import EventStore, Metadata
 from eventkit.testing import in_namespace, namespace
 
+STAFF = {"X-Staff-Id": "anna.h", "X-Purpose": "handling"}
+"""Sent by the test client, as by a handler's: every read of a case says who and why (the access log)."""
+
 UNREACHABLE_MIN_ATTEMPTS = 4
 """Not the default, so the tests show the setting reaches the rule."""
 
@@ -51,5 +54,5 @@ async def casework(settings):
     service_settings = in_namespace(CaseworkSettings, settings, ns, unreachable_min_attempts=UNREACHABLE_MIN_ATTEMPTS)
     app = create_app(service_settings)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://casework") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://casework", headers=STAFF) as client:
             yield Casework(service_settings, client, app.state.store, app)

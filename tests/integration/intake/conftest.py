@@ -9,6 +9,9 @@ from eventkit.testing import in_namespace
 from intake.app import create_app
 from intake.settings import IntakeSettings
 
+STAFF = {"X-Staff-Id": "anna.h", "X-Purpose": "handling"}
+"""Sent by the test client, as by a handler's: every read of a case says who and why (the access log)."""
+
 
 @dataclass
 class Intake:
@@ -36,5 +39,5 @@ async def intake(settings, ns):
     own = in_namespace(IntakeSettings, settings, ns, pseudonym_key=SecretStr("integration-test-key"))
     app = create_app(own)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake", headers=STAFF) as client:
             yield Intake(client, own, app.state.store)

@@ -9,6 +9,9 @@ from eventkit.testing import in_namespace
 from outreach.app import create_app
 from outreach.settings import OutreachSettings
 
+STAFF = {"X-Staff-Id": "anna.h", "X-Purpose": "handling"}
+"""Sent by the test client, as by a handler's: every read of a case says who and why (the access log)."""
+
 
 @dataclass
 class Outreach:
@@ -38,5 +41,5 @@ async def outreach(settings, ns):
     own = in_namespace(OutreachSettings, settings, ns, pseudonym_key=SecretStr("integration-test-key"))
     app = create_app(own)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://outreach") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://outreach", headers=STAFF) as client:
             yield Outreach(client, own, app.state.store)
