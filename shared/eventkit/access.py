@@ -69,10 +69,10 @@ PURPOSES = ", ".join(p.value for p in Purpose)
 
 
 class Principal(Protocol):
-    """What staff sign-in puts in ``request.state.principal`` once it exists: a verified who."""
+    """What staff sign-in (``eventkit.auth.principal``) puts in ``request.state.principal``: a verified who."""
 
     staff_id: str
-    role: str | None
+    roles: frozenset[str]
     administration: str | None
 
 
@@ -91,7 +91,8 @@ class Actor:
         """The one place that says who is asking: a verified principal when sign-in set one, else the header."""
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is not None:
-            staff, role, administration = principal.staff_id, principal.role, principal.administration
+            staff, administration = principal.staff_id, principal.administration
+            role = ",".join(sorted(principal.roles)) or None  # the roles held; which one allowed it is the route's
         else:
             staff, role, administration = request.headers.get(STAFF_HEADER, UNDECLARED)[:40], None, None
         if purpose is None:
