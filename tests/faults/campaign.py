@@ -39,8 +39,9 @@ async def survives(platform: Platform, services: Services, api: Api, server: str
     exits_before = {name: len(s.unexpected_exits) for name, s in services.by_name.items()}
     logs_before = services.log_sizes()
     say(f"fault: stopping {server} for {down_for:.0f} s")
-    down = await platform.outage(server, down_for)
-    say(f"{server} is back after {down:.1f} s; waiting for the services to be ready ({READY_PATH})")
+    stopping, down, starting = await platform.outage(server, down_for)
+    say(f"{server} was down {down:.1f} s (stopping took {stopping:.1f} s, starting {starting:.1f} s); "
+        f"waiting for the services to be ready ({READY_PATH})")
     try:
         ready = await services.wait_ready(RECOVERY)
         seen = await probe(api, platform.dsn, RECOVERY)
@@ -154,8 +155,10 @@ async def verify(platform: Platform, services: Services, accepted: list[Accepted
         say("rebuilding insight's views into a new generation")
         live = await checks.snapshot(conn, checks.INSIGHT)
         try:
-            report = await rebuild(InsightSettings(kafka=KafkaSettings(bootstrap_servers=platform.bootstrap_servers),
-                                                   postgres=PostgresSettings(dsn=platform.dsn), drop_grace=1.0))
+            settings = InsightSettings(kafka=KafkaSettings(bootstrap_servers=platform.bootstrap_servers),
+                                       postgres=PostgresSettings(dsn=platform.dsn), drop_grace=1.0,
+                                       mode="test")  # the development pseudonym key, as the services have
+            report = await rebuild(settings)
             rebuilt = await checks.snapshot(conn, report.live.schema)
             findings.append(checks.compare_generations(live, rebuilt, report.live.schema))
         except Exception as error:  # noqa: BLE001 - a failed rebuild is a finding like the others

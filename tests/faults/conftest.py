@@ -31,11 +31,12 @@ def say() -> Say:
     return Say()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def faults_platform(say: Say):
+    """Up for the tests of this folder only: the rest of the suite does not share the machine with it."""
     platform = Platform()
     say(f"starting Kafka on :{platform.kafka_port} and PostgreSQL on :{platform.pg_port} in {platform.local_dir}")
-    platform.fresh_up()
+    platform.up()
     say("platform up")
     try:
         yield platform
@@ -47,8 +48,8 @@ def faults_platform(say: Say):
 @pytest_asyncio.fixture
 async def services(faults_platform: Platform, say: Say):
     """Fresh service processes for each test, so one test's broken process cannot fail the next test."""
-    running = Services(faults_platform.service_env(), faults_platform.local_dir / "logs")
-    say("starting intake, outreach, casework and insight")
+    running = Services(faults_platform.service_env(), faults_platform.local_dir / "logs", faults_platform.service_ports)
+    say(f"starting the services: {running.urls()}")
     try:
         await running.start()
         say("services ready")

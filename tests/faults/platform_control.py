@@ -1,11 +1,14 @@
 """A Kafka and a PostgreSQL of the fault tests' own, run by deploy/local/servers.py.
 
-They live in ``.local/faults`` on other ports than the suite's servers, so
-stopping them cannot disturb any other test. Each session starts from empty data
-(the checks read whole topics and whole stores), but reuses the Kafka jars the
-suite's own servers already fetched, so no Maven download is needed. Every
-servers.py command names its server (``--only``): nothing else it may manage
-(an identity provider, say) is started for, or stopped by, these tests.
+Stopping them cannot disturb any other test: each test session gets its own
+directory, ``.local/faults/<pid>/``, and free ports (or the ones named by
+VANTRUM_FAULTS_KAFKA_PORT, …_KAFKA_CONTROLLER_PORT, …_PG_PORT), so two sessions
+on one machine run side by side. Each starts from empty data (the checks read
+whole topics and whole stores) but shares the Kafka jars the suite's own servers
+fetched, so no Maven download is needed. Every servers.py command names its
+server (``--only``): nothing else it manages (an identity provider, say) is
+started for, or stopped by, these tests. The logs stay in the session's
+directory; the next session removes the directories of sessions that ended.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -21,19 +25,38 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVERS = ROOT / "deploy" / "local" / "servers.py"
+FAULTS_DIR = ROOT / ".local" / "faults"
 BOTH = ("kafka", "postgres")
+SERVICES = ("intake", "outreach", "casework", "insight")
 
 
-def _port(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port(name: str) -> int:
+    return int(os.environ.get(name) or free_port())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 @dataclass
 class Platform:
-    local_dir: Path = ROOT / ".local" / "faults"
-    kafka_port: int = field(default_factory=lambda: _port("VANTRUM_FAULTS_KAFKA_PORT", 29092))
-    controller_port: int = field(default_factory=lambda: _port("VANTRUM_FAULTS_KAFKA_CONTROLLER_PORT", 29093))
-    pg_port: int = field(default_factory=lambda: _port("VANTRUM_FAULTS_PG_PORT", 25432))
+    local_dir: Path = field(default_factory=lambda: FAULTS_DIR / str(os.getpid()))
+    kafka_port: int = field(default_factory=lambda: _port("VANTRUM_FAULTS_KAFKA_PORT"))
+    controller_port: int = field(default_factory=lambda: _port("VANTRUM_FAULTS_KAFKA_CONTROLLER_PORT"))
+    pg_port: int = field(default_factory=lambda: _port("VANTRUM_FAULTS_PG_PORT"))
+    service_ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICES})
 
     @property
     def bootstrap_servers(self) -> str:
@@ -60,11 +83,9 @@ class Platform:
 
     # ------------------------------------------------------------ whole platform (fixture)
 
-    def fresh_up(self) -> None:
-        """Stop what a crashed earlier session may have left, empty the data, start both servers."""
-        self.down()
-        shutil.rmtree(self.local_dir / "kafka" / "data", ignore_errors=True)
-        shutil.rmtree(self.local_dir / "pg", ignore_errors=True)
+    def up(self) -> None:
+        _clear_ended_sessions()
+        self.local_dir.mkdir(parents=True, exist_ok=True)
         self._share_kafka_jars()
         for server in BOTH:
             result = self._servers("up", "--only", server, timeout=300)
@@ -72,8 +93,11 @@ class Platform:
                 raise RuntimeError(f"faults platform: {server} did not start:\n{result.stdout}{result.stderr}")
 
     def down(self) -> None:
+        """Stop both servers and drop their data; the logs stay for a person to read."""
         for server in BOTH:
             self._servers("down", "--only", server, timeout=120)
+        shutil.rmtree(self.local_dir / "kafka" / "data", ignore_errors=True)
+        shutil.rmtree(self.local_dir / "pg" / "data", ignore_errors=True)
 
     def _share_kafka_jars(self) -> None:
         """Point at the suite's jars (same Kafka version) instead of fetching 54 MB again with Maven."""
@@ -90,23 +114,19 @@ class Platform:
 
     # ------------------------------------------------------------ one server at a time (faults)
 
-    async def stop(self, server: str) -> None:
-        await self._run_async("down", "--only", server)
-
-    async def start(self, server: str) -> None:
-        await self._run_async("up", "--only", server)
-
-    async def outage(self, server: str, seconds: float) -> float:
-        """Stop ``server``, keep it down ``seconds``, start it again; returns how long it was really down.
+    async def outage(self, server: str, seconds: float) -> tuple[float, float, float]:
+        """Stop ``server``, keep it down ``seconds``, start it again. Returns how long the stop took, how long it
+        was down (from stopped to the start command) and how long the start took until it answered.
 
         The sleep here is the fault itself, not a wait for something to happen.
         """
-        await self.stop(server)
+        began = time.monotonic()
+        await self._run_async("down", "--only", server)
         stopped = time.monotonic()
         await asyncio.sleep(seconds)
-        down_for = time.monotonic() - stopped
-        await self.start(server)
-        return down_for
+        starting = time.monotonic()
+        await self._run_async("up", "--only", server)
+        return stopped - began, starting - stopped, time.monotonic() - starting
 
     async def _run_async(self, *args: str) -> None:
         # A subprocess, not subprocess.run: the load and the other faults keep running meanwhile.
@@ -116,3 +136,13 @@ class Platform:
         output, _ = await process.communicate()
         if process.returncode:
             raise RuntimeError(f"servers.py {' '.join(args)} failed: {output.decode(errors='replace')}")
+
+
+def _clear_ended_sessions() -> None:
+    """Directories of sessions whose process is gone: stop what a crashed one left running, then remove them."""
+    for old in FAULTS_DIR.glob("*"):
+        if old.name.isdigit() and not _alive(int(old.name)):
+            for server in BOTH:
+                subprocess.run([sys.executable, str(SERVERS), "down", "--only", server], capture_output=True,
+                               env={**os.environ, "VANTRUM_LOCAL_DIR": str(old)}, timeout=120)
+            shutil.rmtree(old, ignore_errors=True)

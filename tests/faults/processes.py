@@ -26,8 +26,6 @@ READY_PATH = "/health/ready"
 """200 only when the database and Kafka answer, every background task runs and no consumer is far behind;
 503 with the failing checks otherwise (eventkit/health.py)."""
 
-PORTS = {"intake": 28001, "outreach": 28002, "casework": 28003, "insight": 28004}
-
 # Short intervals, so the tests wait seconds, not the production defaults.
 SERVICE_SETTINGS = {
     "VANTRUM_MODE": "test",  # the published development pseudonym key is accepted
@@ -104,9 +102,9 @@ class ServiceProcess:
 
 
 class Services:
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, env: dict[str, str], log_dir: Path, ports: dict[str, int]) -> None:
         env = {**env, **SERVICE_SETTINGS}
-        self.by_name = {name: ServiceProcess(name, port, env, log_dir / f"{name}.log") for name, port in PORTS.items()}
+        self.by_name = {name: ServiceProcess(name, port, env, log_dir / f"{name}.log") for name, port in ports.items()}
         self._supervisor: asyncio.Task | None = None
 
     def __getitem__(self, name: str) -> ServiceProcess:
