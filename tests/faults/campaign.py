@@ -8,7 +8,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import asyncpg
-import httpx
 
 from eventkit.settings import KafkaSettings, PostgresSettings
 from insight.rebuild import rebuild
@@ -16,7 +15,7 @@ from insight.settings import InsightSettings
 
 from . import checks
 from .checks import Check
-from .load import Accepted, Api, CaseWatcher, Load
+from .load import Accepted, Api, CaseWatcher, Load, http_client
 from .platform_control import Platform
 from .probe import probe
 from .processes import READY_PATH, Services
@@ -75,7 +74,7 @@ class Campaign:
 async def under_faults(plan: Plan, platform: Platform, services: Services, say) -> Campaign:
     """The load from start to stop, with the plan's faults injected at their moments."""
     campaign = Campaign(plan)
-    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=plan.concurrency * 2)) as client:
+    async with http_client(connections=plan.concurrency * 2) as client:
         api = Api(client, services.urls(), asyncio.Semaphore(plan.concurrency))
         probe_api = Api(client, services.urls(), asyncio.Semaphore(4), retry_for=RECOVERY)
         load = campaign.load = Load(api, CaseWatcher(platform.dsn), seed=plan.seed)
@@ -105,7 +104,8 @@ async def under_faults(plan: Plan, platform: Platform, services: Services, say) 
                 campaign.injected.append(f"{fault.describe()} at {at:.0f} s")
             reporter.cancel()
             reporter = asyncio.create_task(report(f"load until {plan.min_events:,} events"))
-            while load.events < plan.min_events and time.monotonic() - started < plan.duration_cap:
+            while ((load.events < plan.min_events or time.monotonic() - started < plan.min_seconds)
+                   and time.monotonic() - started < plan.duration_cap):
                 await asyncio.sleep(1)
         finally:
             stop.set()

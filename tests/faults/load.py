@@ -72,6 +72,14 @@ NEW_STREAM_ID = {"contacts": ("contact_id", "contact"), "outreach-contacts": ("o
 """Commands that open a stream: the driver chooses the id (the APIs allow it) so a retry finds the same stream."""
 
 
+STAFF = {"X-Staff-Id": "fault-tests", "X-Purpose": "handling"}
+"""Every read and change on the services is audited with who and why; the load declares itself a handler."""
+
+
+def http_client(connections: int = 24) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=10, headers=STAFF, limits=httpx.Limits(max_connections=connections))
+
+
 @dataclass(frozen=True)
 class Accepted:
     service: str

@@ -82,7 +82,10 @@ async def _until(check, deadline: float, what) -> None:
 
 
 async def _case_exists(api: Api, case_id: str) -> bool:
-    return (await api.client.get(f"{api.services['casework']}/cases/{case_id}")).status_code == 200
+    response = await api.client.get(f"{api.services['casework']}/cases/{case_id}")
+    if 400 <= response.status_code < 500 and response.status_code != 404:  # asking wrongly: waiting will not help
+        raise AssertionError(f"GET /cases/{case_id} answered {response.status_code}: {response.text[:300]}")
+    return response.status_code == 200
 
 
 async def _live_rows(dsn: str, case_ids: list[str]) -> dict[str, asyncpg.Record]:

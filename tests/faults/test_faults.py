@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
 from . import schedule
 from .campaign import RECOVERY, seconds, summary, survives, under_faults, verify
-from .load import Api
+from .load import Api, http_client
 from .probe import probe
 
 pytestmark = pytest.mark.faults
@@ -31,7 +30,7 @@ PLAN = schedule.from_environment()
 
 @pytest.mark.timeout(300)
 async def test_a_5_s_postgres_restart_is_survived_by_every_service(faults_platform, services, say):
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with http_client() as client:
         api = Api(client, services.urls(), asyncio.Semaphore(4), retry_for=RECOVERY)
         say(f"before the fault, new commands reach insight in {seconds(await probe(api, faults_platform.dsn, RECOVERY))}")
         failure = await survives(faults_platform, services, api, "postgres", 5, say)
