@@ -151,7 +151,8 @@ async def verify(platform: Platform, services: Services, accepted: list[Accepted
                      await checks.outboxes_sent(conn),
                      await checks.one_case_per_referral(conn),
                      await checks.views_match_stores(conn),
-                     await checks.topics_in_order(conn, platform.bootstrap_servers)]
+                     await checks.topics_in_order(conn, platform.bootstrap_servers),
+                     await checks.nothing_dead_lettered(conn, platform.bootstrap_servers)]
         say("rebuilding insight's views into a new generation")
         live = await checks.snapshot(conn, checks.INSIGHT)
         try:

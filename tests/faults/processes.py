@@ -26,7 +26,7 @@ READY_PATH = "/health/ready"
 """200 only when the database and Kafka answer, every background task runs and no consumer is far behind;
 503 with the failing checks otherwise (eventkit/health.py)."""
 
-# Short intervals, so the tests wait seconds, not the production defaults.
+# Test mode without sign-in, and short intervals so the tests wait seconds, not the production defaults.
 SERVICE_SETTINGS = {
     "VANTRUM_MODE": "test",  # the published development pseudonym key is accepted
     "VANTRUM_AUTH__ENABLED": "false",  # staff sign-in is not what these tests are about: no identity provider runs
@@ -47,7 +47,6 @@ class ServiceProcess:
     log_path: Path
     process: subprocess.Popen | None = None
     starts: int = 0
-    kills: int = 0
     unexpected_exits: list[str] = field(default_factory=list)
     """One line per exit we did not cause: the exit code and the last line of the log."""
 
@@ -70,7 +69,6 @@ class ServiceProcess:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-        self.kills += 1
 
     def stop(self, timeout: float = 15) -> None:
         """A graceful stop at the end of a test (SIGTERM, then SIGKILL if it hangs)."""
@@ -106,9 +104,6 @@ class Services:
         env = {**env, **SERVICE_SETTINGS}
         self.by_name = {name: ServiceProcess(name, port, env, log_dir / f"{name}.log") for name, port in ports.items()}
         self._supervisor: asyncio.Task | None = None
-
-    def __getitem__(self, name: str) -> ServiceProcess:
-        return self.by_name[name]
 
     def urls(self) -> dict[str, str]:
         return {name: s.url for name, s in self.by_name.items()}
