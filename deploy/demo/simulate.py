@@ -18,14 +18,20 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from casework.ids import case_id_for_origin
+from eventkit.testing import DemoUser
 
 AREAS = ["addiction", "social_psychiatry", "homelessness", "income_support"]
-ADMINISTRATIONS = ["social-services", "amf", "care"]
+ADMINISTRATIONS = ["social-services", "amf"]
 RECEPTION_CHANNELS = ["phone", "phone", "visit", "digital", "partner_drop_in"]
 GENDERS = ["female", "male", "female", "male", "other"]
 PARTNERS = ["ria", "bryggan", "hemlosas-hus", "stadsmissionen"]
-STAFF = {"X-Staff-Id": "demo-simulator", "X-Purpose": "handling"}
-"""The simulator acts as a handler: its reads of a case are logged with a purpose, like any staff member's."""
+STAFF = {"X-Purpose": "handling"}
+"""Its reads of a case are logged with a purpose, like any staff member's."""
+RECEPTION, OUTREACH = DemoUser("reception-sof"), DemoUser("outreach-sof")
+HANDLERS = {"social-services": DemoUser("handler-sof"), "amf": DemoUser("handler-amf")}
+"""The simulator signs in as the demo users (deploy/keycloak/README.md; the password grant on ``vantrum-dev``):
+social-services' reception and outreach take everyone, affiliation or the case request names the administration,
+and that administration's handler works the case."""
 # Median days from first contact to the first meeting, per area (the documents: ~3 weeks
 # in social psychiatry, ~4 in addiction).
 MEDIAN_WAIT_DAYS = {"addiction": 28, "social_psychiatry": 21, "homelessness": 18, "income_support": 10}
@@ -54,9 +60,15 @@ class Simulation:
     def __init__(self, client: httpx.AsyncClient, services: Services, seed: int, now: datetime | None = None) -> None:
         self.client, self.services, self.rng = client, services, random.Random(seed)
         self.now = now or datetime.now(UTC)
+        self.handler = HANDLERS["social-services"]
+
+    def signed_in(self, url: str) -> DemoUser:
+        if url.startswith(self.services.intake):
+            return RECEPTION
+        return OUTREACH if url.startswith(self.services.outreach) else self.handler
 
     async def post(self, url: str, body: dict) -> dict:
-        response = await self.client.post(url, json=body)
+        response = await self.client.post(url, json=body, auth=self.signed_in(url))
         if response.status_code >= 400:
             raise RuntimeError(f"POST {url} → {response.status_code}: {response.text}")
         return response.json()
@@ -71,6 +83,7 @@ class Simulation:
         else:
             origin, referred = await self.reception_entry(first_contact, area, administration, gender)
         case_id = case_id_for_origin(origin)
+        self.handler = HANDLERS[administration]
         await self.wait_for_case(case_id)
         await self.casework(case_id, area, first_contact, referred)
         return case_id
@@ -112,7 +125,8 @@ class Simulation:
     async def wait_for_case(self, case_id: str, timeout: float = 30.0) -> None:
         """The case is opened by casework's reaction to the referral, through Kafka."""
         async with asyncio.timeout(timeout):
-            while (await self.client.get(f"{self.services.casework}/cases/{case_id}", headers=STAFF)).status_code == 404:
+            while (await self.client.get(f"{self.services.casework}/cases/{case_id}", headers=STAFF,
+                                         auth=self.handler)).status_code == 404:
                 await asyncio.sleep(0.1)
 
     async def casework(self, case_id: str, area: str, first_contact: datetime, referred: datetime) -> None:

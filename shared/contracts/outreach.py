@@ -20,6 +20,8 @@ class EncounterRecorded(Event):
     place: FreeText = Field(description="Where the worker met the person, e.g. 'Stortorget'")
     worker: StaffId
     met_at: AwareDatetime
+    administration: Code | None = Field(None, description="On a first encounter: the administration whose outreach "
+                                        "follows the person (absent on later encounters and on earlier events)")
 
 
 class ShelterPlaced(Event):

@@ -11,9 +11,10 @@ Secrecy law asks for it (DOMAIN.md, "Rules"). Each service has one table,
 - a **change** (a command) writes its row in the same transaction as the events
   it appends: both are stored or neither is. A refused command stores nothing.
 
-*Who* comes from ``Actor.of``: the verified principal in ``request.state.principal``
-once staff sign-in sets it (``eventkit.auth``), until then the ``X-Staff-Id``
-header ("undeclared" without it); role and administration stay empty until then.
+*Who* comes from ``Actor.of``: the verified principal in ``request.state.principal``,
+which staff sign-in sets on every guarded route (``eventkit.auth``, ``eventkit.permissions``);
+only with sign-in turned off does the ``X-Staff-Id`` header count ("undeclared"
+without it), and role and administration stay empty.
 
 The table is append-only and hash-chained: row ``n`` stores ``prev_hash`` (row
 ``n-1``'s hash) and ``hash = sha256(prev_hash || canonical JSON of its fields)``.

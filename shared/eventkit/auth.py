@@ -248,9 +248,9 @@ class Unauthenticated(Exception):
 
 
 class Forbidden(Exception):
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, rule: str = "role-required") -> None:
         super().__init__(detail)
-        self.detail = detail
+        self.detail, self.rule = detail, rule
 
 
 class AuthUnavailable(Exception):
@@ -274,7 +274,7 @@ def install(app: FastAPI, settings: AuthSettings, transport: httpx.AsyncBaseTran
 
     @app.exception_handler(Forbidden)
     async def forbidden(_: Request, refusal: Forbidden) -> JSONResponse:
-        return JSONResponse(Refusal(rule="role-required", detail=refusal.detail).model_dump(), status_code=403,
+        return JSONResponse(Refusal(rule=refusal.rule, detail=refusal.detail).model_dump(), status_code=403,
                             headers={"www-authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'})
 
     @app.exception_handler(AuthUnavailable)

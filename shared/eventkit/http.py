@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
@@ -20,6 +20,7 @@ from . import health
 from .limits import Limits, RequestLimits
 from .logs import bound_contextvars, get_logger
 from .runtime import Runtime
+from .settings import AuthSettings
 
 
 CORRELATION_HEADER = "x-correlation-id"
@@ -109,9 +110,11 @@ def install(app: FastAPI) -> None:
 
 
 def write_service_app(make_runtime: Callable[[], Runtime], router: APIRouter, title: str, summary: str, *,
-                      limits: Limits = Limits()) -> FastAPI:
+                      limits: Limits = Limits(), service: str, auth_settings: AuthSettings) -> FastAPI:
     """A write service's app: its runtime (store, relay, consumers) lives as long as the app, its store and audit
-    log (``access.Audit``) in ``app.state``."""
+    log (``access.Audit``) in ``app.state``; every route of ``router`` and ``GET /audit`` guarded by sign-in and
+    the service's rules (``eventkit.permissions``)."""
+    from . import auth, permissions  # here: auth imports this module
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -121,8 +124,10 @@ def write_service_app(make_runtime: Callable[[], Runtime], router: APIRouter, ti
             yield
 
     app = FastAPI(title=title, summary=summary, version="1", lifespan=lifespan)
-    app.include_router(router)
+    app.include_router(router, dependencies=[Depends(permissions.guard(service))])
+    app.include_router(permissions.audit_router(service))
     app.include_router(health.router)
+    auth.install(app, auth_settings)
     # Added before install's middleware, so inside it: a refusal's log line has the correlation id too.
     app.add_middleware(RequestLimits, limits=limits)
     install(app)

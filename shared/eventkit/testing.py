@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 import uuid
-from typing import TypeVar
+from typing import ClassVar, TypeVar
+
+import httpx
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from .decider import Decider, Refused
 from .outbox import OutboxRelay
-from .settings import KafkaSettings, Settings
+from .settings import AuthSettings, KafkaSettings, Settings
 
 
 def namespace() -> str:
@@ -86,3 +90,38 @@ def in_namespace(cls: type[S], base: Settings, ns: str, **overrides: object) -> 
     schema = cls.model_fields["db_schema"].default
     return cls(kafka=base.kafka.model_copy(update={"topic_prefix": f"{ns}."}), postgres=base.postgres,
                **({"db_schema": f"{ns}_{schema}"} | overrides))
+
+
+DEMO_PASSWORD = "vantrum-demo"
+"""Every demo user's password (deploy/keycloak/README.md): local development, tests and the demo only."""
+
+
+class DemoUser(httpx.Auth):
+    """Sends each request as a demo user of the local realm: a token from the password grant on the ``vantrum-dev``
+    client, kept per user for the whole process and fetched again 30 s before it expires (tokens live 5 minutes).
+    ``httpx.AsyncClient(auth=DemoUser("handler-sof"))``, or ``client.get(url, auth=DemoUser("handler-amf"))``."""
+
+    _tokens: ClassVar[dict[tuple[str, str, str], tuple[str, float]]] = {}
+
+    def __init__(self, username: str, issuer: str | None = None, client_id: str = "vantrum-dev") -> None:
+        self.username, self.client_id = username, client_id
+        self.issuer = issuer or os.environ.get("VANTRUM_AUTH__ISSUER") or AuthSettings().issuer
+
+    def token(self) -> str:
+        key = (self.issuer, self.client_id, self.username)
+        cached = self._tokens.get(key)
+        if cached is not None and cached[1] > time.monotonic() + 30:
+            return cached[0]
+        response = httpx.post(f"{self.issuer}/protocol/openid-connect/token", timeout=30, data={
+            "grant_type": "password", "client_id": self.client_id, "username": self.username,
+            "password": DEMO_PASSWORD})
+        if response.status_code != 200:
+            raise RuntimeError(f"{self.username} could not sign in at {self.issuer}: {response.status_code} "
+                               f"{response.text[:200]}")
+        body = response.json()
+        self._tokens[key] = body["access_token"], time.monotonic() + float(body.get("expires_in", 60))
+        return body["access_token"]
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers["Authorization"] = f"Bearer {self.token()}"
+        yield request

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from casework.app import create_app as create_casework
 from casework.settings import CaseworkSettings
 from eventkit.settings import KafkaSettings
-from eventkit.testing import in_namespace, namespace
+from eventkit.testing import DemoUser, in_namespace, namespace
 from intake.app import create_app as create_intake
 from intake.settings import IntakeSettings
 from outreach.app import create_app as create_outreach
@@ -30,10 +30,10 @@ class Platform:
 
 
 @asynccontextmanager
-async def serving(app: FastAPI, name: str) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(app: FastAPI, name: str, user: str) -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}",
-                                 headers={"X-Staff-Id": "e2e", "X-Purpose": "handling"}) as client:
+                                 headers={"X-Purpose": "handling"}, auth=DemoUser(user)) as client:
             yield client
 
 
@@ -44,7 +44,7 @@ async def platform(settings) -> AsyncIterator[Platform]:
         in_namespace(cls, settings, ns, pseudonym_key=settings.pseudonym_key)
         for cls in (IntakeSettings, OutreachSettings, CaseworkSettings))
     async with AsyncExitStack() as services:
-        intake = await services.enter_async_context(serving(create_intake(intake_settings), "intake"))
-        outreach = await services.enter_async_context(serving(create_outreach(outreach_settings), "outreach"))
-        casework = await services.enter_async_context(serving(create_casework(casework_settings), "casework"))
+        intake = await services.enter_async_context(serving(create_intake(intake_settings), "intake", "reception-sof"))
+        outreach = await services.enter_async_context(serving(create_outreach(outreach_settings), "outreach", "outreach-sof"))
+        casework = await services.enter_async_context(serving(create_casework(casework_settings), "casework", "handler-sof"))
         yield Platform(intake_settings.kafka, intake, outreach, casework, settings.pseudonym_key.get_secret_value().encode())

@@ -17,7 +17,7 @@ import pytest
 from casework.ids import case_id_for_origin, successor_case_id
 from contracts import topics
 from eventkit.pseudonym import normalise_personnummer, person_ref
-from eventkit.testing import eventually, read_topic
+from eventkit.testing import DemoUser, eventually, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -95,10 +95,12 @@ async def test_a_phone_call_to_reception_becomes_a_case_that_closes_to_housing_a
     await ok(platform.casework.post(f"{url}/sip", json={"authorities": ["helsingborg", "region-skane"], "established_at": ago(40)}))
     await ok(platform.casework.post(f"{url}/transfer", json={
         "to_administration": "amf", "reason": "Income support and work training are AMF's", "transferred_at": ago(35)}))
+    assert (await platform.casework.get(url)).status_code == 404, "a transferred case is the new administration's"
+    amf = DemoUser("handler-amf")  # the case is AMF's now: its handler closes and reopens it
     closed = await ok(platform.casework.post(f"{url}/closure", json={
-        "reason": "stable_housing", "housing_contract": "training_flat", "closed_at": ago(10)}))
+        "reason": "stable_housing", "housing_contract": "training_flat", "closed_at": ago(10)}, auth=amf))
     assert (closed["stage"], closed["administration"], closed["handler_changes"]) == ("closed", "amf", 1)
-    reopened = await ok(platform.casework.post(f"{url}/reopen", json={"channel": "visit"}))
+    reopened = await ok(platform.casework.post(f"{url}/reopen", json={"channel": "visit"}, auth=amf))
     assert reopened["case_id"] == successor_case_id(case_id)
 
     intake_records = await stream(platform, topics.INTAKE_CONTACTS, contact_id, expected=3)

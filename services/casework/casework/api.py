@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from eventkit import access
+from eventkit import access, permissions
 from eventkit.application import execute, load_state
 from eventkit.decider import Decider, Refused
 from eventkit.eventstore import EventStore, Metadata
@@ -34,6 +34,17 @@ async def _load(request: Request, case_id: str) -> tuple[int, State]:
     if state.opened is None:
         raise Refused("case-not-found", f"There is no case {case_id}", 404)
     return version, state
+
+
+async def administration_of(request: Request, case_id: str) -> str | None:
+    """The administration that has the case now (a transferred case is where it went); None if there is none such."""
+    _, state = await load_state(request.app.state.store, request.app.state.decider, case_id)
+    return state.administration if state.opened is not None else None
+
+
+SUBJECT = permissions.subject("case_id", administration_of,
+                              lambda case_id: Refused("case-not-found", f"There is no case {case_id}", 404))
+"""What the guard checks a route on one case against (``eventkit.permissions``)."""
 
 
 async def _run(request: Request, case_id: str, command: commands.Command, subjects: list[str] | None = None) -> CaseView:

@@ -38,7 +38,8 @@ def create_app(settings: CaseworkSettings | None = None) -> FastAPI:
         api.router,
         title="Väntrum casework",
         summary="Cases from referral to closure: handlers, meetings, contact attempts, SIP, transfers, closure, reopening.",
-        limits=settings.limits,
+        limits=settings.limits, service="casework", auth_settings=settings.auth,
     )
+    app.state.subject_of = api.SUBJECT
     app.state.decider = make_decider(Policy(unreachable_min_attempts=settings.unreachable_min_attempts))
     return app

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from pydantic import BaseModel
 
 from contracts.vocabulary import Area, Gender
-from eventkit import access
+from eventkit import access, permissions
 
 from . import rows as r
 from .filters import ChannelFilter, Dimension, Filters
@@ -32,6 +32,7 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {
 
 
 def filters(
+    request: Request,
     period_from: Annotated[date | None, Query(alias="from", description="First day of the period (inclusive)")] = None,
     period_to: Annotated[date | None, Query(alias="to", description="Last day of the period (inclusive)")] = None,
     area: Area | None = None,
@@ -43,6 +44,9 @@ def filters(
     if period_from and period_to and period_from > period_to:
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "to"), "input": str(period_to),
                                        "msg": "Value error, 'to' must be on or after 'from'"}])
+    grant: permissions.Grant | None = getattr(request.state, "grant", None)
+    if grant is not None:  # an own-administration scope sees its own administration only (403 for another's)
+        administration = grant.administration_filter(administration)
     return Filters(period_from, period_to, area, channel, administration, gender)
 
 
@@ -102,10 +106,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def views(path: str, model: type[BaseModel], summary: str):
-    """Register an endpoint at ``path`` (JSON, or CSV with format=csv) and at ``path.csv``."""
-    json_route = router.get(path, response_model=list[model], summary=summary, responses=CSV_RESPONSE)
-    csv_route = router.get(f"{path}.csv", response_class=Response, summary=f"{summary} (CSV)", responses=CSV_RESPONSE)
+def views(path: str, model: type[BaseModel], summary: str, kind: permissions.Kind = permissions.Kind.AGGREGATE):
+    """Register an endpoint at ``path`` (JSON, or CSV with format=csv) and at ``path.csv``, guarded as ``kind``."""
+    guarded = [Depends(permissions.guard("insight", kind))]
+    json_route = router.get(path, response_model=list[model], summary=summary, responses=CSV_RESPONSE,
+                            dependencies=guarded)
+    csv_route = router.get(f"{path}.csv", response_class=Response, summary=f"{summary} (CSV)", responses=CSV_RESPONSE,
+                           dependencies=guarded)
     return lambda endpoint: csv_route(json_route(endpoint))
 
 
@@ -124,7 +131,8 @@ async def trend(request: Request, read: Read, f: AnyFilters, by: By = [], format
     return respond(request, format, await read.trend(f, by), r.TrendRow)
 
 
-@views("/waiting-now", r.WaitingRow, "Everyone still waiting for a first meeting, the longest without contact first")
+@views("/waiting-now", r.WaitingRow, "Everyone still waiting for a first meeting, the longest without contact first",
+       permissions.Kind.READ)
 async def waiting_now(request: Request, read: Read, f: AnyFilters, day: Today, purpose: access.RequiredPurpose,
                       format: Format = "json",
                       at_risk_days: Annotated[int | None, Query(ge=1, description="Defaults to the setting (14)")] = None,
@@ -135,7 +143,7 @@ async def waiting_now(request: Request, read: Read, f: AnyFilters, day: Today, p
     return respond(request, format, result, r.WaitingRow)
 
 
-@views("/lost", r.LostRow, "Cases closed as unreachable or declined before a first meeting")
+@views("/lost", r.LostRow, "Cases closed as unreachable or declined before a first meeting", permissions.Kind.READ)
 async def lost(request: Request, read: Read, f: AnyFilters, purpose: access.RequiredPurpose, format: Format = "json"):
     result = await read.lost(f)
     await logged_read(request, purpose, "lost", result)
@@ -164,7 +172,7 @@ async def continuity_distribution(request: Request, read: Read, f: AnyFilters, f
     return respond(request, format, await read.continuity_distribution(f), r.ContinuityBucket)
 
 
-@views("/cases", r.CaseRow, "Every measure of each case (pseudonymous)")
+@views("/cases", r.CaseRow, "Every measure of each case (pseudonymous)", permissions.Kind.READ)
 async def cases(request: Request, read: Read, f: AnyFilters, purpose: access.RequiredPurpose, format: Format = "json",
                 limit: Annotated[int, Query(ge=1, le=10000)] = 1000, offset: Annotated[int, Query(ge=0)] = 0):
     result = await read.cases(f, limit, offset)

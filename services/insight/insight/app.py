@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
-from eventkit import access, health, http
+from eventkit import access, auth, health, http, permissions
 from eventkit.consumer import replay_forever
 from eventkit.runtime import Runtime
 
@@ -32,8 +32,10 @@ def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> Fa
         app.state.reader = Reader(pool, settings.db_schema)
         app.state.audit = access.Audit(pool, settings.db_schema)  # its table: generations.ensure_control
     app.include_router(api.router)
+    app.include_router(permissions.audit_router("insight"))
     app.include_router(health.router)
     dashboard.install(app)
+    auth.install(app, settings.auth)
     http.install(app)
     return app
 

@@ -6,6 +6,7 @@ JavaScript; only the charts need plotly.js, which the app serves itself (no CDN)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -16,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from contracts.vocabulary import Area, Gender
-from eventkit import access
+from eventkit import access, permissions
 
 from . import charts
 from .api import AnyFilters, Read, Today, logged_read
@@ -39,7 +40,8 @@ async def plotly_js() -> FileResponse:
     return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse,
+            dependencies=[Depends(permissions.guard("insight", permissions.Kind.AGGREGATE))])
 async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lang: Literal["sv", "en"] = "sv",
                     group_by: Annotated[GroupBy, Query()] = "area", at_risk_only: bool = False,
                     purpose: Annotated[access.Purpose | None, Depends(access.chosen_purpose)] = None) -> HTMLResponse:
@@ -47,6 +49,16 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
     dimension = Dimension(group_by)
     data = await _gather(read, f, day, dimension, at_risk_only, settings)
     data["waiting_listed"] = len(data["waiting"])
+    grant: permissions.Grant = request.state.grant
+    own = grant.who.administration
+    if grant.who.authenticated and purpose is not None and f.administration not in (None, own):
+        purpose = None  # a manager sees other administrations' figures, never their lists of people
+    elif grant.who.authenticated and purpose is not None and f.administration is None:
+        listed = replace(f, administration=own or "-")  # the lists: own administration only
+        waiting = await read.waiting_now(listed, day, settings.at_risk_days)
+        data["waiting"] = [w for w in waiting if w["at_risk"] or not at_risk_only]
+        data["lost"] = await read.lost(listed)
+        data["waiting_listed"] = len(data["waiting"])
     if purpose is None:  # counts only: the lists of people are shown once the reader says why
         data["waiting"], data["lost"] = [], []
     else:
@@ -58,7 +70,8 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
         "selected": {k: request.query_params.get(k, "") for k in FILTER_PARAMS},
         "as_of": request.query_params.get("as_of"),
         "options": {"area": list(Area), "channel": list(ChannelFilter), "gender": list(Gender), "purpose": list(access.Purpose),
-                    "administration": await read.administrations(),
+                    "administration": [a for a in await read.administrations()
+                                       if grant.scope is permissions.Scope.ANY or a == own],
                     "group_by": ["area", "channel_group", "channel", "administration", "gender"]},
         "switch_language": "?" + urlencode({**request.query_params, "lang": "en" if lang == "sv" else "sv"}),
         "csv": lambda view, **extra: _csv_link(request, view, extra),

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, Field
 
 from contracts.intake import ClosedWithoutCaseReason, IncomeSupportStatus
 from contracts.vocabulary import Area, Channel, Code, Gender
-from eventkit import access
+from eventkit import access, permissions
 from eventkit.application import execute, load_state
 from eventkit.eventstore import Metadata
 from eventkit.http import CORRELATION_HEADER, Body, error_responses
@@ -71,6 +71,18 @@ class ClosureRequest(Body):
     closed_at: AwareDatetime | None = When
 
 
+async def administration_of(request: Request, contact_id: str) -> frozenset[str] | None:
+    """For the access rules: the administrations a contact belongs to, the one whose reception took it and the one
+    affiliation named (so the reception that took it can refer it on); None if there is no such contact."""
+    contact = (await load_state(request.app.state.store, decider, contact_id))[1]
+    return frozenset({contact.administration, contact.responsible_administration}) if contact else None
+
+
+SUBJECT = permissions.subject("contact_id", administration_of,
+                              permissions.refused_not_found("contact-not-found", "contact"))
+"""What the guard checks a route on one contact against (``eventkit.permissions``)."""
+
+
 async def _run(request: Request, contact_id: str, command: commands.ContactCommand) -> Contact:
     """Decide and append the command, with its audit row in the same transaction."""
     store = request.app.state.store
@@ -83,6 +95,7 @@ async def _run(request: Request, contact_id: str, command: commands.ContactComma
 
 @router.post("", status_code=201, summary="Open a contact (first contact with reception)")
 async def open_contact(body: OpenContactRequest, request: Request) -> Contact:
+    request.state.grant.administration_filter(body.administration)  # 403 for another administration's reception
     now, contact_id = datetime.now(UTC), body.contact_id or f"contact-{uuid4()}"
     ref = person_ref(request.app.state.pseudonym_key, body.personnummer.get_secret_value())
     command = commands.OpenContact(

@@ -28,7 +28,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         api.router,
         title="Väntrum intake",
         summary="Reception (mottagning): first contacts, the first-contact questions, affiliation, referral to casework.",
-        limits=settings.limits,
+        limits=settings.limits, service="intake", auth_settings=settings.auth,
     )
+    app.state.subject_of = api.SUBJECT
     app.state.pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
     return app

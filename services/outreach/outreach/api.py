@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import AwareDatetime, Field
 
 from contracts.vocabulary import Area, Code, FreeText, Gender, StaffId
-from eventkit import access
+from eventkit import access, permissions
 from eventkit.application import execute, load_state
 from eventkit.eventstore import Metadata
 from eventkit.http import CORRELATION_HEADER, Body, error_responses
@@ -39,6 +39,8 @@ class FirstEncounterRequest(Body):
     alias: Alias
     place: FreeText = Field(description="Where the worker met the person, e.g. 'Stortorget'")
     worker: StaffId
+    administration: Code | None = Field(None, description="The administration whose outreach follows the person; "
+                                        "defaults to the signed-in worker's")
     met_at: AwareDatetime | None = When
 
 
@@ -66,6 +68,18 @@ class CaseRequest(Body):
     requested_at: AwareDatetime | None = When
 
 
+async def administration_of(request: Request, outreach_id: str) -> str | None:
+    """The outreach contact's administration, for the access rules ("" for one recorded before it was kept: nobody's
+    own); None if there is none such."""
+    contact = (await load_state(request.app.state.store, decider, outreach_id))[1]
+    return (contact.administration or "") if contact else None
+
+
+SUBJECT = permissions.subject("outreach_id", administration_of,
+                              permissions.refused_not_found("outreach-not-found", "outreach contact"))
+"""What the guard checks a route on one outreach contact against (``eventkit.permissions``)."""
+
+
 async def _run(request: Request, outreach_id: str, command: commands.OutreachCommand) -> OutreachContact:
     """Decide and append the command, with its audit row in the same transaction."""
     store = request.app.state.store
@@ -78,8 +92,10 @@ async def _run(request: Request, outreach_id: str, command: commands.OutreachCom
 
 @router.post("", status_code=201, summary="Record a first encounter with a person, who may stay anonymous under an alias")
 async def record_first_encounter(body: FirstEncounterRequest, request: Request) -> OutreachContact:
+    grant: permissions.Grant = request.state.grant
+    administration = grant.administration_filter(body.administration or grant.who.administration)  # 403 for another's
     now, outreach_id = datetime.now(UTC), body.outreach_id or f"outreach-{uuid4()}"
-    command = commands.RecordFirstEncounter(
+    command = commands.RecordFirstEncounter(administration=administration,
         outreach_id=outreach_id, alias_ref=person_ref(request.app.state.pseudonym_key, body.alias.get_secret_value(), kind="alias"),
         place=body.place, worker=body.worker, met_at=body.met_at or now, recorded_at=now,
     )

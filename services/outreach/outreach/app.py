@@ -28,7 +28,8 @@ def create_app(settings: OutreachSettings | None = None) -> FastAPI:
         api.router,
         title="Väntrum outreach",
         summary="Outreach (uppsökande): encounters under an alias, identification, shelter placement, cases handed to casework.",
-        limits=settings.limits,
+        limits=settings.limits, service="outreach", auth_settings=settings.auth,
     )
+    app.state.subject_of = api.SUBJECT
     app.state.pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
     return app

@@ -19,6 +19,7 @@ class RecordFirstEncounter(Command):
     place: FreeText
     worker: StaffId
     met_at: AwareDatetime
+    administration: Code | None = None
 
 
 class RecordEncounter(Command):

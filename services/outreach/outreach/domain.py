@@ -77,7 +77,7 @@ def evolve(state: State, event: Event) -> State:
     if state is None:
         assert isinstance(event, EncounterRecorded), "an outreach contact's history starts with an encounter"
         return OutreachContact(outreach_id=event.outreach_id, alias_ref=event.alias_ref, first_met_at=event.met_at,
-                               workers=[event.worker])
+                               workers=[event.worker], administration=event.administration)
     match event:
         case EncounterRecorded():
             workers = state.workers if event.worker in state.workers else [*state.workers, event.worker]

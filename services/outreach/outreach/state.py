@@ -22,3 +22,4 @@ class OutreachContact(BaseModel):
     person_ref: PersonRef | None = Field(None, description="Set once the person agreed to be identified")
     gender: Gender | None = None
     case_requested_at: AwareDatetime | None = None
+    administration: Code | None = Field(None, description="The administration whose outreach follows the person")

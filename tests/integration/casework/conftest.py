@@ -17,10 +17,13 @@ from casework.ids import case_id_for_origin
 from casework.settings import CaseworkSettings
 from eventkit.application import execute
 from eventkit.eventstore import EventStore, Metadata
-from eventkit.testing import in_namespace, namespace
+from eventkit.testing import DemoUser, in_namespace, namespace
 
-STAFF = {"X-Staff-Id": "anna.h", "X-Purpose": "handling"}
-"""Sent by the test client, as by a handler's: every read of a case says who and why (the access log)."""
+STAFF = {"X-Purpose": "handling"}
+"""Sent by the test client: every read of a case says why (the access log); who is the signed-in ``USER``."""
+USER = "handler-sof"
+"""The demo user the test client signs in as (password grant on the real Keycloak): a handler of social-services,
+where ``open_case`` opens its cases."""
 
 UNREACHABLE_MIN_ATTEMPTS = 4
 """Not the default, so the tests show the setting reaches the rule."""
@@ -54,5 +57,6 @@ async def casework(settings):
     service_settings = in_namespace(CaseworkSettings, settings, ns, unreachable_min_attempts=UNREACHABLE_MIN_ATTEMPTS)
     app = create_app(service_settings)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://casework", headers=STAFF) as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://casework", headers=STAFF,
+                                     auth=DemoUser(USER)) as client:
             yield Casework(service_settings, client, app.state.store, app)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from casework.ids import successor_case_id
+from eventkit.testing import DemoUser
 
 from .conftest import UNREACHABLE_MIN_ATTEMPTS
 
@@ -195,11 +197,13 @@ async def test_a_case_from_handler_to_closure_and_its_next_episode(casework):
         ("closure", {"reason": "stable_housing", "housing_contract": "first_hand", "self_supporting": True,
                      "closed_at": (FIRST_CONTACT + timedelta(days=8)).isoformat()}),
     ]
+    amf = DemoUser("handler-amf")  # once transferred, the case is AMF's: its handler closes and reopens it
     for path, body in steps:
-        response = await post(f"/cases/{case_id}/{path}", json=body)
+        response = await post(f"/cases/{case_id}/{path}", json=body,
+                              auth=amf if path == "closure" else httpx.USE_CLIENT_DEFAULT)
         assert response.status_code == 200, (path, response.text)
 
-    case = (await casework.client.get(f"/cases/{case_id}")).json()
+    case = (await casework.client.get(f"/cases/{case_id}", auth=amf)).json()
     assert {k: case[k] for k in ("version", "stage", "handler", "specialism", "handler_changes", "staff_met",
                                  "meetings_scheduled", "meetings_held", "sip", "administration", "closure_reason",
                                  "housing_contract")} == {
@@ -210,7 +214,7 @@ async def test_a_case_from_handler_to_closure_and_its_next_episode(casework):
 
     assert datetime.fromisoformat(case["closed_at"]) == FIRST_CONTACT + timedelta(days=8), "recorded later, dated when it happened"
 
-    reopened = await post(f"/cases/{case_id}/reopen", json={"channel": "visit"})
+    reopened = await post(f"/cases/{case_id}/reopen", json={"channel": "visit"}, auth=amf)
     assert reopened.status_code == 201
     next_case = reopened.json()
     assert {k: next_case[k] for k in ("case_id", "episode", "previous_case_id", "person_ref", "administration",

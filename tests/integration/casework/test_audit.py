@@ -8,6 +8,7 @@ import pytest
 from casework import api
 from casework.ids import successor_case_id
 from eventkit import access
+from eventkit.testing import DemoUser
 
 pytestmark = pytest.mark.integration
 
@@ -43,16 +44,21 @@ def test_the_table_covers_every_route():
 
 async def test_every_command_and_the_read_leave_a_row_naming_the_case(casework):
     case_id = await casework.open_case()
-    for path, body, _ in COMMANDS:
-        response = await casework.client.post(f"/cases/{case_id}/{path}", json=body)
+    amf = DemoUser("handler-amf")
+    for path, body, _ in COMMANDS:  # after the transfer, the case is AMF's: its handler goes on
+        after_transfer = [p for p, _, _ in COMMANDS].index("transfer") < [p for p, _, _ in COMMANDS].index(path)
+        response = await casework.client.post(f"/cases/{case_id}/{path}", json=body,
+                                              auth=amf if after_transfer else httpx.USE_CLIENT_DEFAULT)
         assert response.status_code in (200, 201), (path, response.text)
-    assert (await casework.client.get(f"/cases/{case_id}")).status_code == 200
+    assert (await casework.client.get(f"/cases/{case_id}", auth=amf)).status_code == 200
 
-    who, successor = ("anna.h", "handling"), successor_case_id(case_id)
+    who, successor = ("handler-sof", "handling"), successor_case_id(case_id)
+    amf_who = ("handler-amf", "handling")
     assert await logged(casework, case_id, successor) == [
-        *[("change", command, [case_id], *who) for _, _, command in COMMANDS[:-1]],
-        ("change", "ReopenCase", [case_id, successor], *who),
-        ("read", "case", [case_id], *who),
+        *[("change", command, [case_id], *who) for _, _, command in COMMANDS[:-2]],
+        ("change", "CloseCase", [case_id], *amf_who),
+        ("change", "ReopenCase", [case_id, successor], *amf_who),
+        ("read", "case", [case_id], *amf_who),
     ]
     async with casework.store.pool.acquire() as conn:
         assert (await access.verify(conn, casework.store.schema)).intact
@@ -65,8 +71,9 @@ async def test_a_case_opened_as_the_referral_reaction_opens_it_is_no_staff_actio
 
 async def test_a_read_without_a_purpose_is_refused_naming_the_header_and_a_refusal_leaves_no_row(casework):
     case_id = await casework.open_case()
-    async with httpx.AsyncClient(transport=casework.client._transport, base_url="http://casework") as bare:
-        response = await bare.get(f"/cases/{case_id}", headers={"X-Staff-Id": "anna.h"})
+    async with httpx.AsyncClient(transport=casework.client._transport, base_url="http://casework",
+                                 auth=casework.client.auth) as bare:
+        response = await bare.get(f"/cases/{case_id}", headers={"X-Staff-Id": "ignored"})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["header", "X-Purpose"]
     assert (await casework.client.post(f"/cases/{case_id}/sip/decline", json=None)).status_code == 409
     assert await logged(casework, case_id) == []

@@ -7,6 +7,7 @@ import pytest
 import pytest_asyncio
 
 from eventkit import access
+from eventkit.testing import DemoUser
 from insight.app import build_app
 
 pytestmark = pytest.mark.integration
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.integration
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(golden_views, pool):
     app = build_app(golden_views, pool)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://insight") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://insight",
+                                 auth=DemoUser("handler-sof")) as client:
         yield client
 
 
@@ -31,9 +33,10 @@ async def test_a_read_of_the_waiting_list_records_who_why_and_which_cases(client
     response = await client.get("/api/waiting-now", params={"as_of": "2024-07-01"},
                                 headers={"X-Staff-Id": "handler-7", "X-Purpose": "follow-up"})
     entry = await last_entry(pool, golden_views.db_schema)
-    assert (entry["staff"], entry["purpose"], entry["kind"], entry["action"]) == ("handler-7", "follow-up", "read", "waiting-now")
-    assert (entry["role"], entry["administration"]) == (None, None), "known once staff sign in"
-    assert entry["subjects"] == [row["case_id"] for row in response.json()] and len(entry["subjects"]) == 9
+    assert (entry["staff"], entry["purpose"], entry["kind"], entry["action"]) == ("handler-sof", "follow-up", "read", "waiting-now")
+    assert (entry["role"], entry["administration"]) == ("handler", "social-services"), "from sign-in, not a header"
+    assert entry["subjects"] == [row["case_id"] for row in response.json()] and len(entry["subjects"]) > 0
+    assert {row["administration"] for row in response.json()} == {"social-services"}, "a handler's own administration"
 
 
 @pytest.mark.parametrize("path", ["/api/waiting-now", "/api/lost", "/api/cases", "/api/lost.csv"])
@@ -53,15 +56,17 @@ async def test_a_browser_gives_the_purpose_in_the_query(client, golden_views, po
     response = await client.get("/api/lost.csv", params={"purpose": "supervision"})
     assert response.status_code == 200
     entry = await last_entry(pool, golden_views.db_schema)
-    assert (entry["staff"], entry["purpose"], entry["action"], len(entry["subjects"])) == (
-        "undeclared", "supervision", "lost", 6)
+    assert (entry["staff"], entry["purpose"], entry["action"]) == ("handler-sof", "supervision", "lost")
+    assert len(entry["subjects"]) == len(response.text.splitlines()) - 1 > 0
 
 
 async def test_the_dashboard_logs_the_people_it_shows(client, golden_views, pool):
-    await client.get("/", params={"as_of": "2024-07-01", "purpose": "supervision"}, headers={"X-Staff-Id": "manager-2"})
+    await client.get("/", params={"as_of": "2024-07-01", "purpose": "supervision"}, auth=DemoUser("manager-sof"))
     entry = await last_entry(pool, golden_views.db_schema)
-    assert (entry["staff"], entry["purpose"], entry["action"], len(entry["subjects"])) == (
-        "manager-2", "supervision", "dashboard", 9 + 6)
+    waiting = (await client.get("/api/waiting-now", params={"as_of": "2024-07-01"}, headers={"X-Purpose": "audit"})).json()
+    lost = (await client.get("/api/lost", headers={"X-Purpose": "audit"})).json()
+    assert (entry["staff"], entry["purpose"], entry["action"]) == ("manager-sof", "supervision", "dashboard")
+    assert entry["subjects"] == [r["case_id"] for r in waiting + lost], "the people of the manager's own administration"
 
 
 async def test_the_dashboard_without_a_purpose_shows_counts_only_and_logs_nothing(client, golden_views, pool):

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from contracts import topics
 from eventkit import kafka as eventkit_kafka
+from eventkit.testing import DemoUser
 from eventkit.kafka import ensure_topics, partition_logs, start_producer
 from eventkit.settings import KafkaSettings, Settings
 from eventkit.testing import eventually, namespace
@@ -102,7 +103,7 @@ async def test_a_running_service_follows_the_switch_and_keeps_its_views_up_to_da
     log = golden_log()
     app = create_app(insight)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://insight") as client:
+            transport=httpx.ASGITransport(app=app), base_url="http://insight", auth=DemoUser("manager-sof")) as client:
 
         async def cases_measured() -> int:
             return sum(row["cases"] for row in (await client.get("/api/continuity")).json())

@@ -36,7 +36,7 @@ async def test_every_command_and_every_read_leaves_a_row_naming_the_contact(inta
     for contact_id in (referred, closed):
         assert (await intake.client.get(f"/contacts/{contact_id}")).status_code == 200
 
-    who = ("anna.h", "handling", "127.0.0.1")
+    who = ("reception-sof", "handling", "127.0.0.1")  # the signed-in person, not a header
     assert await logged(intake) == [
         ("change", "OpenContact", [referred], *who),
         ("change", "OpenContact", [closed], *who),
@@ -52,8 +52,9 @@ async def test_every_command_and_every_read_leaves_a_row_naming_the_contact(inta
 @pytest.mark.parametrize("purpose", [None, "nosiness"])
 async def test_a_read_without_a_valid_purpose_is_refused_naming_the_header(intake, purpose):
     contact_id = await intake.opened()
-    headers = {"X-Staff-Id": "anna.h"} | ({"X-Purpose": purpose} if purpose else {})
-    async with httpx.AsyncClient(transport=intake.client._transport, base_url="http://intake") as bare:
+    headers = {"X-Staff-Id": "ignored"} | ({"X-Purpose": purpose} if purpose else {})
+    async with httpx.AsyncClient(transport=intake.client._transport, base_url="http://intake",
+                                 auth=intake.client.auth) as bare:
         response = await bare.get(f"/contacts/{contact_id}", headers=headers)
     assert response.status_code == 422
     [error] = response.json()["detail"]
@@ -63,14 +64,15 @@ async def test_a_read_without_a_valid_purpose_is_refused_naming_the_header(intak
 
 async def test_a_command_records_a_purpose_when_given_and_refuses_one_not_on_the_list(intake):
     contact_id = await intake.opened()
-    async with httpx.AsyncClient(transport=intake.client._transport, base_url="http://intake") as bare:
+    async with httpx.AsyncClient(transport=intake.client._transport, base_url="http://intake",
+                                 auth=intake.client.auth) as bare:
         plain = await bare.post(f"/contacts/{contact_id}/income-support", json={"status": "applied"})
         wrong = await bare.post(f"/contacts/{contact_id}/referral", json={}, headers={"X-Purpose": "because"})
     assert plain.status_code == 200 and wrong.status_code == 422
     assert wrong.json()["detail"][0]["loc"] == ["header", "X-Purpose"]
     assert [row[1:5] for row in await logged(intake)] == [
-        ("OpenContact", [contact_id], "anna.h", "handling"),
-        ("AskIncomeSupport", [contact_id], "undeclared", None)]
+        ("OpenContact", [contact_id], "reception-sof", "handling"),
+        ("AskIncomeSupport", [contact_id], "reception-sof", None)]
     assert await intake.stored(contact_id) == 2
 
 

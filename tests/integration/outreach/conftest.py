@@ -5,12 +5,14 @@ import pytest_asyncio
 from pydantic import SecretStr
 
 from eventkit.eventstore import EventStore
-from eventkit.testing import in_namespace
+from eventkit.testing import DemoUser, in_namespace
 from outreach.app import create_app
 from outreach.settings import OutreachSettings
 
-STAFF = {"X-Staff-Id": "anna.h", "X-Purpose": "handling"}
-"""Sent by the test client, as by a handler's: every read of a case says who and why (the access log)."""
+STAFF = {"X-Purpose": "handling"}
+"""Sent by the test client: every read says why (the access log); who is the signed-in ``USER``."""
+USER = "outreach-sof"
+"""The demo user the test client signs in as (password grant on the real Keycloak), of social-services."""
 
 
 @dataclass
@@ -41,5 +43,6 @@ async def outreach(settings, ns):
     own = in_namespace(OutreachSettings, settings, ns, pseudonym_key=SecretStr("integration-test-key"))
     app = create_app(own)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://outreach", headers=STAFF) as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://outreach", headers=STAFF,
+                                 auth=DemoUser(USER)) as client:
             yield Outreach(client, own, app.state.store)

@@ -34,7 +34,7 @@ async def test_every_command_and_the_read_leave_a_row_naming_the_outreach_contac
         assert response.status_code == 200, response.text
     assert (await outreach.client.get(f"/outreach-contacts/{outreach_id}")).status_code == 200
 
-    who = ("anna.h", "handling")
+    who = ("outreach-sof", "handling")  # the signed-in person
     assert await logged(outreach) == [
         ("change", "RecordFirstEncounter", [outreach_id], *who),
         *[("change", command, [outreach_id], *who) for _, command in COMMANDS.values()],
@@ -46,7 +46,8 @@ async def test_every_command_and_the_read_leave_a_row_naming_the_outreach_contac
 
 async def test_a_read_without_a_purpose_is_refused_naming_the_header(outreach):
     outreach_id = await outreach.met()
-    async with httpx.AsyncClient(transport=outreach.client._transport, base_url="http://outreach") as bare:
-        response = await bare.get(f"/outreach-contacts/{outreach_id}", headers={"X-Staff-Id": "anna.h"})
+    async with httpx.AsyncClient(transport=outreach.client._transport, base_url="http://outreach",
+                                 auth=outreach.client.auth) as bare:
+        response = await bare.get(f"/outreach-contacts/{outreach_id}", headers={"X-Staff-Id": "ignored"})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["header", "X-Purpose"]
     assert [row[0] for row in await logged(outreach)] == ["change"]
