@@ -6,17 +6,19 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from uuid import UUID
 
+import asyncpg
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import access
+from . import access, health
 from .db import PlatformUnavailable
 from .decider import Refused
+from .errors import describe, is_transient
 from .eventstore import ConcurrencyConflict
-from . import health
 from .limits import Limits, RequestLimits
 from .logs import bound_contextvars, get_logger
 from .runtime import Runtime
@@ -98,6 +100,21 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PlatformUnavailable)
     async def unavailable(_: Request, error: PlatformUnavailable) -> JSONResponse:
         return JSONResponse(Refusal(rule="platform-unavailable", detail=str(error)).model_dump(), status_code=503)
+
+    async def server_away(request: Request, error: Exception) -> JSONResponse:
+        # The database or broker went away mid-request (a restart, a network cut): say so with 503 and when to try
+        # again, as for PlatformUnavailable, instead of a bare 500. Anything else is a bug and stays a 500.
+        if not is_transient(error):
+            log.error("request failed", path=request.url.path, error=describe(error))
+            return JSONResponse(Refusal(rule="internal-error", detail="Something went wrong on our side").model_dump(),
+                                status_code=500)
+        log.warning("request met an unavailable server", path=request.url.path, error=describe(error))
+        return JSONResponse(Refusal(rule="platform-unavailable", detail=f"{describe(error)}; try again").model_dump(),
+                            status_code=503, headers={"Retry-After": "2"})
+
+    for kind in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError,
+                 KafkaError):
+        app.add_exception_handler(kind, server_away)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:

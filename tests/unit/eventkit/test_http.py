@@ -1,3 +1,5 @@
+import asyncpg
+from aiokafka.errors import KafkaConnectionError
 from fastapi import FastAPI
 import httpx
 import pytest
@@ -72,3 +74,32 @@ async def test_a_validation_error_names_the_field_and_never_echoes_the_input():
     assert response.json()["detail"] == [
         {"type": "int_parsing", "loc": ["body", "age"], "msg": "Input should be a valid integer, unable to parse string as an integer"}]
     assert "9876" not in response.text
+
+
+FAILURES = {
+    "database-restarting": (asyncpg.AdminShutdownError("terminating connection due to administrator command"), 503),
+    "database-refused": (ConnectionRefusedError(111, "Connect call failed"), 503),
+    "connection-lost": (asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"), 503),
+    "broker-away": (KafkaConnectionError("no broker"), 503),
+    "a-bug": (asyncpg.DataError("integer out of range"), 500),
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=FAILURES)
+async def test_a_server_that_went_away_mid_request_is_a_503_to_retry_and_a_bug_stays_a_500(failure):
+    error, status = FAILURES[failure]
+    app = make_app()
+
+    @app.post("/fail")
+    async def fail() -> None:
+        raise error
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                                 base_url="http://test") as http:
+        response = await http.post("/fail")
+    assert response.status_code == status
+    if status == 503:
+        assert response.json()["rule"] == "platform-unavailable" and response.headers["retry-after"] == "2"
+    else:
+        assert response.json() == {"rule": "internal-error", "detail": "Something went wrong on our side"}
+        assert "integer out of range" not in response.text, "no internals in the answer"
