@@ -93,7 +93,7 @@ class Simulation:
         channel = rng.choice(RECEPTION_CHANNELS)
         partner = rng.choice(PARTNERS)
         contact = await self.post(url, {
-            "personnummer": personnummer(rng), "channel": channel, "area": area, "administration": administration,
+            "personnummer": personnummer(rng), "channel": channel, "area": area, "administration": "social-services",
             "gender": gender, "partner": partner if channel == "partner_drop_in" else None, "contacted_at": iso(at),
         })
         contact_url = f"{url}/{contact['contact_id']}"

@@ -297,6 +297,9 @@ async def principal(request: Request) -> Principal:
     if not verifier.settings.enabled:
         return SIGN_IN_DISABLED
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    cookie = getattr(request.app.state, "session_cookie", None)  # the dashboard's sign-in keeps the token there
+    if not token.strip() and cookie and request.method in ("GET", "HEAD") and request.cookies.get(cookie):
+        scheme, token = "bearer", request.cookies[cookie]  # only for reads: a cookie rides along with any request
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("sign-in-required", "sign in: send an access token as 'Authorization: Bearer <token>'")
     try:

@@ -74,8 +74,9 @@ RULES: dict[str, dict[Kind, dict[str, Scope]]] = {
 """service → kind of use → role → scope. A role not named may not use it (403). Operations: health and metrics only,
 which are open on the service port."""
 
-PUBLIC_PATHS = ("/health/", "/metrics", "/docs", "/redoc", "/openapi.json", "/static/")
-"""Paths (prefixes) open without a token."""
+PUBLIC_PATHS = ("/health/", "/metrics", "/docs", "/redoc", "/openapi.json", "/static/", "/sign-in", "/signed-in",
+                "/sign-out")
+"""Paths (prefixes) open without a token (the last three: the dashboard's sign-in, ``insight.signin``)."""
 
 
 def is_public(path: str) -> bool:

@@ -156,8 +156,9 @@ async def test_every_role_on_every_endpoint_gets_what_the_rules_say(settings, go
                         assert not leaked, f"{user} was shown cases of {leaked} on {path}"
                     return response.status_code
 
-                assert await call(None, SOC, {}) == 401, f"{method} {path} without a token"
-                assert await call(None, SOC, {"Authorization": "Bearer not-a-token"}) == 401
+                signed_out = (401, 303) if path == "/" else (401,)  # the dashboard page sends a browser to sign in
+                assert await call(None, SOC, {}) in signed_out, f"{method} {path} without a token"
+                assert await call(None, SOC, {"Authorization": "Bearer not-a-token"}) in signed_out
                 for user, (roles, own) in USERS.items():
                     other = AMF if own == SOC else SOC
                     for column, administration in (("own", own or SOC), ("other", other)):

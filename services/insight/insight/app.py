@@ -12,7 +12,7 @@ from eventkit import access, auth, health, http, permissions
 from eventkit.consumer import replay_forever
 from eventkit.runtime import Runtime
 
-from . import api, dashboard, gauges
+from . import api, dashboard, gauges, signin
 from .follower import LiveFollower, live_generation
 from .queries import Reader
 from .settings import InsightSettings
@@ -36,6 +36,7 @@ def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> Fa
     app.include_router(health.router)
     dashboard.install(app)
     auth.install(app, settings.auth)
+    signin.install(app)
     http.install(app)
     return app
 

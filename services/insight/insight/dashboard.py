@@ -66,7 +66,7 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
     context = {
         "lang": lang, "t": strings(lang), "label": lambda enum, value: label(lang, enum, value),
         "num": lambda value, digits=1: _number(value, lang, digits), "pct": lambda value: _percent(value, lang),
-        "day": day, "settings": settings, "group_by": group_by, "at_risk_only": at_risk_only, "purpose": purpose,
+        "who": grant.who, "day": day, "settings": settings, "group_by": group_by, "at_risk_only": at_risk_only, "purpose": purpose,
         "selected": {k: request.query_params.get(k, "") for k in FILTER_PARAMS},
         "as_of": request.query_params.get("as_of"),
         "options": {"area": list(Area), "channel": list(ChannelFilter), "gender": list(Gender), "purpose": list(access.Purpose),

@@ -1,0 +1,89 @@
+"""The dashboard's sign-in in headless Chromium: authorization code with PKCE through the real Keycloak's login page.
+
+The ``vantrum-dashboard`` client only redirects to http://127.0.0.1:8004/*, so the app is served on that port (the
+test fails, naming it, when something else, such as the demo, holds it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import uvicorn
+from playwright.async_api import async_playwright
+
+from eventkit.testing import DEMO_PASSWORD
+from insight.app import build_app
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+BASE = "http://127.0.0.1:8004"
+SCREENSHOT = Path(__file__).parents[3] / "docs" / "screenshots" / "signed-in.png"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def server(golden_views, pool):
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 8004)) == 0:
+            pytest.fail("port 8004 is taken (the demo?): the dashboard client only signs in back to it")
+    app = build_app(golden_views, pool)
+    uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=8004, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(uvicorn_server.serve())
+    while not uvicorn_server.started:
+        await asyncio.sleep(0.05)
+    yield BASE
+    uvicorn_server.should_exit = True
+    await task
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        await chromium.close()
+
+
+async def sign_in(page, username: str) -> None:
+    await page.wait_for_selector("#username")
+    await page.fill("#username", username)
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("#kc-login")
+    await page.wait_for_url(f"{BASE}/**")
+
+
+async def test_a_manager_signs_in_through_keycloak_and_sees_who_and_which_administration(server, browser):
+    context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="sv-SE")
+    page = await context.new_page()
+    response = await page.goto(f"{server}/?as_of=2024-07-01&purpose=follow-up")
+    assert "/realms/vantrum/protocol/openid-connect/auth" in page.url, "not signed in: sent to the provider"
+    assert "code_challenge_method=S256" in page.url and response.status == 200
+    await sign_in(page, "manager-sof")
+    assert page.url == f"{server}/?as_of=2024-07-01&purpose=follow-up", "back where the person was going"
+    who = page.locator("#signed-in")
+    assert "Inloggad som" in await who.inner_text() and "manager-sof" in await who.inner_text()
+    assert "social-services" in await who.inner_text()
+    rows = await page.locator("#waiting-now tbody tr").count()
+    assert rows > 0, "the manager's own administration's people, with a purpose"
+    await page.screenshot(path=str(SCREENSHOT), full_page=False)
+    await page.goto(f"{server}/?lang=en&as_of=2024-07-01")
+    assert "Signed in as" in await page.locator("#signed-in").inner_text()
+    assert (await page.request.get(f"{server}/api/waits")).status == 200, "the CSV and API links work in the session"
+    await context.close()
+
+
+async def test_without_signing_in_the_api_answers_401_and_the_page_sends_to_sign_in(server, browser):
+    context = await browser.new_context()
+    page = await context.new_page()
+    assert (await page.request.get(f"{server}/api/waits")).status == 401
+    await page.goto(f"{server}/")
+    assert page.url.startswith("http://127.0.0.1:18080/realms/vantrum/")
+    await context.close()
