@@ -11,7 +11,8 @@ anything else changes) unless the route names one (insight's aggregates, the aud
   subject's *current* administration and answers 404, exactly as for one that does not exist, when the scope is
   ``own`` and the administration is not the staff member's (a transferred case belongs to where it went; a contact
   to both the administration whose reception took it and the one determined by affiliation, so the reception that
-  took it can refer it on).
+  took it can refer it on). ``within`` checks the same again inside a command's transaction, on the state the
+  command is decided on, so a command racing a transfer cannot land.
 
 List endpoints (insight) use ``Grant.administration_filter``: an ``own`` scope sees its own administration only
 (asking for another's is 403 ``own-administration-only``). Open without a token: ``/health/*``, ``/metrics`` (the
@@ -24,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import iter_route_contexts
@@ -32,7 +33,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from . import access
 from .auth import Forbidden, Principal, principal
-from .decider import Refused
+from .decider import Decider, Refused
 
 
 class Kind(StrEnum):
@@ -171,6 +172,24 @@ def routes(app: FastAPI) -> list[tuple[str, str, tuple[str, Kind | None] | None]
             if method != "HEAD":
                 found.append((method, route.path, guards[0] if guards else None))
     return found
+
+
+def within(request: Request, decider: Decider, subject_id: str, administration: Callable[[Any], Any]) -> Decider:
+    """``decider``, refusing as not found a command on a subject outside the grant's reach, judged on the very state
+    the command is decided on: a command racing a transfer conflicts, is decided again after it, and is refused.
+    ``administration`` gives a state's administration (or several), None for a subject not yet made."""
+    grant: Grant | None = getattr(request.state, "grant", None)
+    if grant is None or grant.scope is Scope.ANY or not grant.who.authenticated:
+        return decider
+    not_found = request.app.state.subject_of[2]
+
+    def decide(command: Any, state: Any) -> Any:
+        held = administration(state)
+        if held is not None and not grant.sees(held):
+            raise not_found(subject_id)
+        return decider.decide(command, state)
+
+    return Decider(initial_state=decider.initial_state, decide=decide, evolve=decider.evolve)
 
 
 def subject(parameter: str, administration_of: Callable[[Request, str], Awaitable[str | frozenset[str] | None]],

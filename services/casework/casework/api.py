@@ -36,10 +36,13 @@ async def _load(request: Request, case_id: str) -> tuple[int, State]:
     return version, state
 
 
-async def administration_of(request: Request, case_id: str) -> str | None:
+def administration(state: State) -> str | None:
     """The administration that has the case now (a transferred case is where it went); None if there is none such."""
-    _, state = await load_state(request.app.state.store, request.app.state.decider, case_id)
     return state.administration if state.opened is not None else None
+
+
+async def administration_of(request: Request, case_id: str) -> str | None:
+    return administration((await load_state(request.app.state.store, request.app.state.decider, case_id))[1])
 
 
 SUBJECT = permissions.subject("case_id", administration_of,
@@ -50,7 +53,7 @@ SUBJECT = permissions.subject("case_id", administration_of,
 async def _run(request: Request, case_id: str, command: commands.Command, subjects: list[str] | None = None) -> CaseView:
     """Decide and append the command, with its audit row (on ``subjects``, the case by default) in the same transaction."""
     store: EventStore = request.app.state.store
-    decider: Decider = request.app.state.decider
+    decider: Decider = permissions.within(request, request.app.state.decider, case_id, administration)
     metadata = Metadata(time=now(), correlation_id=request.headers.get(CORRELATION_HEADER))
     return CaseView.of(*await request.app.state.audit.change(
         access.Actor.of(request), type(command).__name__, subjects or [case_id],

@@ -71,11 +71,14 @@ class ClosureRequest(Body):
     closed_at: AwareDatetime | None = When
 
 
-async def administration_of(request: Request, contact_id: str) -> frozenset[str] | None:
+def administrations(contact: Contact | None) -> frozenset[str] | None:
     """For the access rules: the administrations a contact belongs to, the one whose reception took it and the one
     affiliation named (so the reception that took it can refer it on); None if there is no such contact."""
-    contact = (await load_state(request.app.state.store, decider, contact_id))[1]
     return frozenset({contact.administration, contact.responsible_administration}) if contact else None
+
+
+async def administration_of(request: Request, contact_id: str) -> frozenset[str] | None:
+    return administrations((await load_state(request.app.state.store, decider, contact_id))[1])
 
 
 SUBJECT = permissions.subject("contact_id", administration_of,
@@ -89,7 +92,8 @@ async def _run(request: Request, contact_id: str, command: commands.ContactComma
     metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get(CORRELATION_HEADER))
     _, contact = await request.app.state.audit.change(
         access.Actor.of(request), type(command).__name__, [contact_id],
-        lambda conn: execute(store, decider, contact_id, command, metadata, conn))
+        lambda conn: execute(store, permissions.within(request, decider, contact_id, administrations), contact_id,
+                             command, metadata, conn))
     return existing(contact)
 
 

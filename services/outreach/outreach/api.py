@@ -68,11 +68,14 @@ class CaseRequest(Body):
     requested_at: AwareDatetime | None = When
 
 
-async def administration_of(request: Request, outreach_id: str) -> str | None:
+def administration(contact: OutreachContact | None) -> str | None:
     """The outreach contact's administration, for the access rules ("" for one recorded before it was kept: nobody's
     own); None if there is none such."""
-    contact = (await load_state(request.app.state.store, decider, outreach_id))[1]
     return (contact.administration or "") if contact else None
+
+
+async def administration_of(request: Request, outreach_id: str) -> str | None:
+    return administration((await load_state(request.app.state.store, decider, outreach_id))[1])
 
 
 SUBJECT = permissions.subject("outreach_id", administration_of,
@@ -86,7 +89,8 @@ async def _run(request: Request, outreach_id: str, command: commands.OutreachCom
     metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get(CORRELATION_HEADER))
     _, contact = await request.app.state.audit.change(
         access.Actor.of(request), type(command).__name__, [outreach_id],
-        lambda conn: execute(store, decider, outreach_id, command, metadata, conn))
+        lambda conn: execute(store, permissions.within(request, decider, outreach_id, administration), outreach_id,
+                             command, metadata, conn))
     return existing(contact)
 
 
