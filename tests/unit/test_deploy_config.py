@@ -68,3 +68,9 @@ def test_compose_starts_each_service_when_the_servers_are_healthy_and_checks_its
     for service in services.values():
         assert all(port.startswith("127.0.0.1:") for port in service["ports"]), "nothing published on all interfaces"
         assert "healthcheck" in service
+
+
+def test_compose_keeps_no_password_or_key_of_its_own():
+    text = (DEPLOY.parent / "compose.yaml").read_text()
+    assert "${VANTRUM_POSTGRES_PASSWORD:?" in text and "${VANTRUM_PSEUDONYM_KEY:?" in text
+    assert not re.search(r"PASSWORD:\s*[A-Za-z0-9]", text) and ":vantrum@" not in text
