@@ -23,6 +23,7 @@ from contracts.vocabulary import Area, Gender
 from eventkit import access, permissions
 
 from . import rows as r
+from .disclosure import Row, Viewer, suppress
 from .filters import ChannelFilter, Dimension, Filters
 from .queries import Reader
 
@@ -85,6 +86,19 @@ Read = Annotated[Reader, Depends(reader)]
 Today = Annotated[date, Depends(today)]
 
 
+def viewer(request: Request) -> Viewer:
+    """The caller, for small-group suppression (sign-in off: every check passes, so nothing is suppressed)."""
+    grant: permissions.Grant | None = getattr(request.state, "grant", None)
+    if grant is None or not grant.who.authenticated:
+        return Viewer(sees_all=True)
+    return Viewer(administration=grant.who.administration)
+
+
+def shown(request: Request, rows: list[Row]) -> list[Row]:
+    """A grouped result as this caller may see it: groups under min_group_size people suppressed (``disclosure``)."""
+    return suppress(rows, viewer(request), request.app.state.settings.min_group_size)
+
+
 def respond(request: Request, format: str, result: list[dict[str, Any]], model: type[BaseModel]) -> Any:
     if format != "csv" and not request.url.path.endswith(".csv"):
         return result
@@ -118,17 +132,17 @@ def views(path: str, model: type[BaseModel], summary: str, kind: permissions.Kin
 
 @views("/waits", r.WaitRow, "The wait to the first meeting with the responsible handler")
 async def waits(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
-    return respond(request, format, await read.waits(f, by), r.WaitRow)
+    return respond(request, format, shown(request, await read.waits(f, by)), r.WaitRow)
 
 
 @views("/stages", r.StageRow, "Each stage of the wait: contact → referral → assignment → first meeting")
 async def stages(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
-    return respond(request, format, await read.stages(f, by), r.StageRow)
+    return respond(request, format, shown(request, await read.stages(f, by)), r.StageRow)
 
 
 @views("/trend", r.TrendRow, "Month by month: opened, met, waiting, lost, and the wait")
 async def trend(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
-    return respond(request, format, await read.trend(f, by), r.TrendRow)
+    return respond(request, format, shown(request, await read.trend(f, by)), r.TrendRow)
 
 
 @views("/waiting-now", r.WaitingRow, "Everyone still waiting for a first meeting, the longest without contact first",
@@ -152,24 +166,25 @@ async def lost(request: Request, read: Read, f: AnyFilters, purpose: access.Requ
 
 @views("/lost/summary", r.LostSummaryRow, "How many were lost during the wait, and the attempts made before closing")
 async def lost_summary(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
-    return respond(request, format, await read.lost_summary(f, by), r.LostSummaryRow)
+    return respond(request, format, shown(request, await read.lost_summary(f, by)), r.LostSummaryRow)
 
 
 @views("/outcomes", r.OutcomeRow, "Closures against the goals (the period and month/year are those of the closure)")
 async def outcomes(request: Request, read: Read, f: AnyFilters, day: Today, by: By = [Dimension.YEAR],  # noqa: B006
                    format: Format = "json"):
     s = request.app.state.settings
-    return respond(request, format, await read.outcomes(f, by, s.stable_housing_goal, s.reactualised_goal, day), r.OutcomeRow)
+    result = await read.outcomes(f, by, s.stable_housing_goal, s.reactualised_goal, day)
+    return respond(request, format, shown(request, result), r.OutcomeRow)
 
 
 @views("/continuity", r.ContinuityRow, "Handler changes and distinct staff met before the first meeting")
 async def continuity(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
-    return respond(request, format, await read.continuity(f, by), r.ContinuityRow)
+    return respond(request, format, shown(request, await read.continuity(f, by)), r.ContinuityRow)
 
 
 @views("/continuity/distribution", r.ContinuityBucket, "How many cases had 0, 1, 2… handler changes / staff met")
 async def continuity_distribution(request: Request, read: Read, f: AnyFilters, format: Format = "json"):
-    return respond(request, format, await read.continuity_distribution(f), r.ContinuityBucket)
+    return respond(request, format, shown(request, await read.continuity_distribution(f)), r.ContinuityBucket)
 
 
 @views("/cases", r.CaseRow, "Every measure of each case (pseudonymous)", permissions.Kind.READ)

@@ -20,7 +20,8 @@ from contracts.vocabulary import Area, Gender
 from eventkit import access, permissions
 
 from . import charts
-from .api import AnyFilters, Read, Today, logged_read
+from .api import AnyFilters, Read, Today, logged_read, viewer
+from .disclosure import OWNER, PEOPLE, suppress
 from .filters import ChannelFilter, Dimension, Filters
 from .i18n import label, strings
 
@@ -48,6 +49,12 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
     settings = request.app.state.settings
     dimension = Dimension(group_by)
     data = await _gather(read, f, day, dimension, at_risk_only, settings)
+    see, small = viewer(request), settings.min_group_size  # small groups: as in the API (insight.disclosure)
+    for key in ("waits", "stages", "trend", "outcomes", "buckets"):
+        data[key] = suppress(data[key], see, small)
+    for key in ("overall", "lost_summary", "continuity", "waiting_total", "at_risk_total"):
+        data[key] = suppress([data[key]], see, small)[0]
+    data["waiting_total"], data["at_risk_total"] = data["waiting_total"]["n"], data["at_risk_total"]["n"]
     data["waiting_listed"] = len(data["waiting"])
     grant: permissions.Grant = request.state.grant
     own = grant.who.administration
@@ -65,7 +72,8 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
         await logged_read(request, purpose, "dashboard", data["waiting"] + data["lost"])
     context = {
         "lang": lang, "t": strings(lang), "label": lambda enum, value: label(lang, enum, value),
-        "num": lambda value, digits=1: _number(value, lang, digits), "pct": lambda value: _percent(value, lang),
+        "num": lambda value, digits=1: _number(value, lang, digits),
+        "count": lambda value: strings(lang)["fewer_than"].format(n=settings.min_group_size) if value is None else value, "pct": lambda value: _percent(value, lang),
         "who": grant.who, "day": day, "settings": settings, "group_by": group_by, "at_risk_only": at_risk_only, "purpose": purpose,
         "selected": {k: request.query_params.get(k, "") for k in FILTER_PARAMS},
         "as_of": request.query_params.get("as_of"),
@@ -99,14 +107,20 @@ async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_ris
         "trend": await read.trend(f, []),
         "stages": await read.stages(f, [dimension]),
         "waiting": [w for w in waiting if w["at_risk"] or not at_risk_only],
-        "at_risk_total": sum(1 for w in waiting if w["at_risk"]),
-        "waiting_total": len(waiting),
+        "at_risk_total": _counted([w for w in waiting if w["at_risk"]]),
+        "waiting_total": _counted(waiting),
         "lost": await read.lost(f),
         "lost_summary": (await read.lost_summary(f, []))[0],
         "outcomes": await read.outcomes(f, [Dimension.YEAR], settings.stable_housing_goal, settings.reactualised_goal, day),
         "continuity": (await read.continuity(f, []))[0],
         "buckets": await read.continuity_distribution(f),
     }
+
+
+def _counted(cases: list[dict]) -> dict:
+    """A count of listed cases as a group for ``suppress`` (the count is of all administrations' cases)."""
+    owners = {c["administration"] for c in cases}
+    return {PEOPLE: len(cases), OWNER: next(iter(owners)) if len(owners) == 1 else None, "n": len(cases)}
 
 
 def _stage_table(stages: list[dict], waits: list[dict], dimension: str) -> list[dict]:

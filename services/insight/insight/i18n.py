@@ -153,6 +153,7 @@ UI: dict[str, tuple[str, str]] = {
                           "handler; a meeting with someone else does not stop the clock. Days are calendar days. "
                           "A case counts for the administration responsible when the wait was measured. "
                           "The 9-in-10 figure is the 90th percentile."),
+    "fewer_than": ("färre än {n}", "fewer than {n}"),
     "no_data": ("Inga ärenden i urvalet.", "No cases in the selection."),
     "csv": ("Ladda ner som CSV", "Download as CSV"),
     # table headings

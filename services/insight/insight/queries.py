@@ -21,6 +21,11 @@ def _stats(column: str) -> str:
                round(avg({column}), 2)::float8 AS mean_days"""
 
 
+PRIVACY = """count(DISTINCT person_ref) AS _people,
+             CASE WHEN min(administration) = max(administration) THEN min(administration) END AS _owner"""
+"""Per group, for ``disclosure.suppress``: how many people, and the administration owning all its cases (if one)."""
+
+
 def _share(numerator: str, denominator: str = "count(*)") -> str:
     return f"round(({numerator})::numeric / nullif({denominator}, 0), 4)::float8"
 
@@ -37,7 +42,7 @@ class Reader:
         where, params = filters.where(anchor, extra)
         positions = ", ".join(str(n) for n in range(1, len(keys) + 1))
         tail = f"GROUP BY {positions} ORDER BY {positions}" if keys else ""
-        sql = f"SELECT {', '.join(keys + [select])} FROM {source or self.view} WHERE {where} {tail}"
+        sql = f"SELECT {', '.join(keys + [select, PRIVACY])} FROM {source or self.view} WHERE {where} {tail}"
         return [dict(r) for r in await self.pool.fetch(sql, *params)]
 
     async def waits(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
@@ -124,7 +129,7 @@ class Reader:
         keys = [f"{dimension_sql(d, Anchor.CLOSURE)} AS {d.value}" for d in by]
         positions = ", ".join(str(i) for i in range(1, len(by) + 1))
         tail = f"GROUP BY {positions} ORDER BY {positions}" if by else ""
-        sql = f"SELECT {', '.join(keys + [select])} FROM {self.view} WHERE {where} {tail}"
+        sql = f"SELECT {', '.join(keys + [select, PRIVACY])} FROM {self.view} WHERE {where} {tail}"
         return [dict(r) for r in await self.pool.fetch(sql, *params)]
 
     async def continuity(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
@@ -140,7 +145,7 @@ class Reader:
 
     async def continuity_distribution(self, filters: Filters) -> list[Row]:
         where, params = filters.where(Anchor.FIRST_CONTACT)
-        sql = f"""SELECT measure, value, count(*) AS cases FROM {self.view},
+        sql = f"""SELECT measure, value, count(*) AS cases, {PRIVACY} FROM {self.view},
                   LATERAL (VALUES ('handler_changes', handler_changes),
                                   ('staff_met_before_first_meeting', staff_met_before_first_meeting)) AS m(measure, value)
                   WHERE {where} GROUP BY measure, value ORDER BY measure, value"""

@@ -13,9 +13,15 @@ from contracts.vocabulary import Area, Channel, Gender
 from .filters import ChannelGroup
 
 Days = Field(description="Days between local calendar dates")
+SMALL = "; null when the group is suppressed (``suppressed``)"
 
 
-class Group(BaseModel):
+class Suppressible(BaseModel):
+    suppressed: bool = Field(False, description="A group of fewer than min_group_size people (5) not owned by the "
+                                                "caller's administration: its counts and measures are null")
+
+
+class Group(Suppressible):
     """The dimensions a row is grouped by (only those asked for in ``by`` are set)."""
 
     area: Area | None = None
@@ -28,7 +34,7 @@ class Group(BaseModel):
 
 
 class Distribution(BaseModel):
-    cases: int = Field(description="Cases measured")
+    cases: int | None = Field(description="Cases measured" + SMALL)
     median_days: float | None = None
     p90_days: float | None = Field(None, description="90th percentile (percentile_cont)")
     mean_days: float | None = None
@@ -44,10 +50,10 @@ class StageRow(Group, Distribution):
 
 class TrendRow(Group):
     month: str = Field(description="Month of first contact, YYYY-MM")
-    opened: int = Field(description="Cases whose first contact was in the month")
-    met: int = Field(description="…of which have had their first meeting")
-    waiting: int = Field(description="…are still waiting")
-    lost: int = Field(description="…were lost during the wait")
+    opened: int | None = Field(description="Cases whose first contact was in the month")
+    met: int | None = Field(description="…of which have had their first meeting")
+    waiting: int | None = Field(description="…are still waiting")
+    lost: int | None = Field(description="…were lost during the wait")
     median_days: float | None = None
     p90_days: float | None = None
     mean_days: float | None = None
@@ -83,37 +89,37 @@ class LostRow(CaseRef):
 
 
 class LostSummaryRow(Group):
-    opened: int
-    lost: int
+    opened: int | None
+    lost: int | None
     lost_share: float | None = Field(description="lost / opened")
-    unreachable: int
-    declined: int
-    lost_without_attempt: int = Field(description="Lost cases closed without a single recorded contact attempt")
+    unreachable: int | None
+    declined: int | None
+    lost_without_attempt: int | None = Field(description="Lost cases closed without a single recorded contact attempt")
     mean_attempts_before_closing: float | None
     min_attempts_before_closing: int | None
 
 
 class OutcomeRow(Group):
-    closed: int
-    stable_housing: int
+    closed: int | None
+    stable_housing: int | None
     stable_housing_share: float | None
-    housing_first_hand: int
-    housing_second_hand: int
-    housing_training_flat: int
-    housing_lodger: int
-    housing_owned: int
-    self_supporting: int
+    housing_first_hand: int | None
+    housing_second_hand: int | None
+    housing_training_flat: int | None
+    housing_lodger: int | None
+    housing_owned: int | None
+    self_supporting: int | None
     self_supporting_share: float | None
-    reactualised: int = Field(description="The same person had a new case opened within 365 days of the closure")
+    reactualised: int | None = Field(description="The same person had a new case opened within 365 days of the closure")
     reactualised_share: float | None
-    followed_a_full_year: int = Field(description="Closures at least 365 days before as_of (their re-actualisation is final)")
+    followed_a_full_year: int | None = Field(description="Closures at least 365 days before as_of (their re-actualisation is final)")
     meets_housing_goal: bool | None
     meets_reactualised_goal: bool | None
 
 
 class ContinuityRow(Group):
-    cases: int
-    with_handler_change: int
+    cases: int | None
+    with_handler_change: int | None
     with_handler_change_share: float | None
     mean_handler_changes: float | None
     max_handler_changes: int | None
@@ -122,10 +128,10 @@ class ContinuityRow(Group):
     max_staff_met: int | None
 
 
-class ContinuityBucket(BaseModel):
+class ContinuityBucket(Suppressible):
     measure: Literal["handler_changes", "staff_met_before_first_meeting"]
     value: int
-    cases: int
+    cases: int | None
 
 
 class CaseRow(CaseRef):

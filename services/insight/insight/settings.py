@@ -20,6 +20,9 @@ class InsightSettings(Settings):
     """Goal: at least this share of closed cases closed to stable housing (Stockholm, Enheten för hemlösa)."""
     reactualised_goal: float = 0.15
     """Goal: at most this share of closed cases re-actualised within a year."""
+    min_group_size: int = Field(5, ge=1)
+    """A grouped figure about fewer people than this is suppressed, except for the administration owning all its
+    cases (``insight.disclosure``); env ``VANTRUM_MIN_GROUP_SIZE``."""
     follow_interval: float = 2.0
     """Seconds between checks of the live pointer by a running service, so it follows a rebuild's switch."""
     gauge_interval: float = 30.0

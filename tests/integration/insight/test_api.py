@@ -84,10 +84,10 @@ async def test_every_view_answers_json_and_the_same_rows_as_csv_both_ways(client
 async def test_csv_has_only_the_asked_dimensions_and_plain_cells(client):
     response = await client.get("/api/waits.csv", params={**YEAR_2024, "by": "gender"})
     assert response.text.splitlines() == [
-        "gender,cases,median_days,p90_days,mean_days",
-        "female,13,16.0,27.4,17.85",
-        "male,16,15.0,21.5,15.63",
-        "other,1,10.0,10.0,10.0",
+        "gender,cases,median_days,p90_days,mean_days,suppressed",
+        "female,13,16.0,27.4,17.85,false",
+        "male,16,15.0,21.5,15.63,false",
+        "other,1,10.0,10.0,10.0,false",  # sign-in off: every check passes, no group is suppressed
     ]
     waiting = list(csv.DictReader(io.StringIO((await client.get("/api/waiting-now.csv", params={"as_of": "2024-07-01"})).text)))
     assert (waiting[0]["at_risk"], waiting[0]["first_contact_day"]) == ("true", "2024-05-20")

@@ -93,8 +93,9 @@ async def test_a_rebuild_from_scratch_equals_the_incremental_views_and_readers_n
     assert not await schema_exists(pool, first.schema), "the old generation is dropped"
     assert await generations.live(pool, insight.db_schema) == report.live
     assert report.records == len(log.on_time) + len(log.late) == progress[-1][0] == progress[-1][1]
-    assert len(answers) > 5 and all(a == [{"cases": 34, "median_days": 16.0, "p90_days": 24.7, "mean_days": 16.68}]
-                                    for a in answers), [a for a in answers if isinstance(a, Exception)][:3]
+    overall = {"cases": 34, "median_days": 16.0, "p90_days": 24.7, "mean_days": 16.68}
+    plain = [[{k: v for k, v in a[0].items() if not k.startswith("_")}] if isinstance(a, list) else a for a in answers]
+    assert len(answers) > 5 and all(a == [overall] for a in plain), [a for a in answers if isinstance(a, Exception)][:3]
 
 
 async def test_a_running_service_follows_the_switch_and_keeps_its_views_up_to_date(pool, producer, settings, ns):
