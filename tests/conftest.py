@@ -11,7 +11,7 @@ from hypothesis import settings as hypothesis_settings
 from eventkit.db import PlatformUnavailable, close_pool, create_pool
 from eventkit.kafka import start_producer
 from eventkit.settings import Settings
-from eventkit.testing import namespace
+from eventkit.testing import NAMESPACES, namespace, remove_namespaces
 
 
 # Property tests check behaviour, not speed: a slow CI machine must not fail them on Hypothesis's 200 ms deadline.
@@ -35,6 +35,9 @@ async def pool(settings: Settings):
     except PlatformUnavailable as error:
         pytest.exit(str(error), returncode=1)  # one line, instead of the same trace for every test
     yield pool
+    # Last of all (the privacy scan has read everything by then): this session's schemas and topics go.
+    schemas, topics = await remove_namespaces(pool, settings.kafka, NAMESPACES)
+    print(f"\nremoved this session's test data: {schemas} schemas, {topics} topics")
     await close_pool(pool)  # bounded: a connection some test left in use is named in the log, not waited on forever
 
 

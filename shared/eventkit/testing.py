@@ -11,15 +11,40 @@ from typing import ClassVar, TypeVar
 import httpx
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient
 
 from .decider import Decider, Refused
 from .outbox import OutboxRelay
 from .settings import AuthSettings, KafkaSettings, Settings
 
 
+NAMESPACES: list[str] = []
+"""Every namespace handed out in this process, for ``remove_namespaces`` at the end of a test session."""
+
+
 def namespace() -> str:
     """A fresh name for a test's schemas and topics, so tests never see each other's data."""
-    return f"t{uuid.uuid4().hex[:10]}"
+    NAMESPACES.append(name := f"t{uuid.uuid4().hex[:10]}")
+    return name
+
+
+async def remove_namespaces(pool, kafka: KafkaSettings, namespaces: list[str]) -> tuple[int, int]:
+    """Drop the schemas and delete the topics of ``namespaces``: topics keep their data forever now, and a broker
+    holds a few files open per partition, so a machine that runs the suite often would run out of them."""
+    prefixes = tuple(f"{ns}." for ns in namespaces)
+    schemas = await pool.fetch(
+        "SELECT nspname FROM pg_namespace WHERE split_part(nspname, '_', 1) = ANY($1::text[])", namespaces)
+    for row in schemas:
+        await pool.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers, request_timeout_ms=30000)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(prefixes)]
+        for start in range(0, len(topics), 200):
+            await admin.delete_topics(topics[start:start + 200])
+    finally:
+        await admin.close()
+    return len(schemas), len(topics)
 
 
 async def read_topic(kafka: KafkaSettings, topic: str, expected: int, timeout: float = 30.0) -> list[ConsumerRecord]:
