@@ -92,7 +92,8 @@ class Runtime:
                 self.consumer_groups.append(lambda h=handler: ConsumerGroup(h.name, h.name, h.topics))
                 self.supervise(f"replays:{handler.name}", lambda i=inbox: replay_forever(lambda: i))
             await broker.start()
-            self._exit.push_async_callback(broker.stop)  # finishes the batch in hand, then leaves the group
+            # FastStream cancels its consume tasks without waiting: a batch cut short rolls back and is read again.
+            self._exit.push_async_callback(broker.stop)
             for name, subscriber in subscribers:
                 self.supervise(f"subscriber:{name}", lambda s=subscriber, n=name: watch(s, n))
         self.monitor = Monitor(self.pool, kafka, [s.schema for s in self.stores],
