@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
+import pytest
 import pytest_asyncio
+import uvicorn
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from playwright.async_api import Browser, async_playwright
 
 from contracts import topics
 from eventkit.consumer import EventConsumer
@@ -52,14 +58,11 @@ async def consumer_for(pool: asyncpg.Pool, producer: AIOKafkaProducer, settings:
     return consumer
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def golden_views(pool, producer, settings) -> InsightSettings:
-    """The golden log projected into a live generation of its own namespace; read-only for the tests using it."""
+async def project_golden_log(pool: asyncpg.Pool, producer: AIOKafkaProducer, insight: InsightSettings,
+                             generation: Generation) -> None:
+    """Publish the golden log (on time and late) and project it into ``generation``."""
     from fixtures.golden_log import golden_log
 
-    insight = insight_settings(settings, namespace())
-    await prepare_topics(insight)
-    generation = await new_generation(pool, insight)
     consumer = await consumer_for(pool, producer, insight, generation)
     log = golden_log()
     try:
@@ -67,6 +70,47 @@ async def golden_views(pool, producer, settings) -> InsightSettings:
         await consumer.run_until_caught_up()
     finally:
         await consumer.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def golden_views(pool, producer, settings) -> InsightSettings:
+    """The golden log projected into a live generation of its own namespace; read-only for the tests using it."""
+    insight = insight_settings(settings, namespace())
+    await prepare_topics(insight)
+    generation = await new_generation(pool, insight)
+    await project_golden_log(pool, producer, insight, generation)
     async with pool.acquire() as conn:
         await generations.switch(conn, insight.db_schema, generation)
     return insight
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (scripts/test.sh installs it)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
+    """``app`` on 127.0.0.1:``port`` in this event loop (views already projected: no lifespan), for a browser."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import uvicorn
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page
 
 from eventkit.settings import AuthSettings
 from insight.app import build_app
 
+from .conftest import chromium, serving
+
 pytestmark = pytest.mark.integration
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOT = Path(__file__).parents[3] / "docs" / "screenshots" / "dashboard.png"
 PURPOSE = "purpose=follow-up"
 """Without a purpose the page shows figures only; the lists of people need one (each view is logged)."""
@@ -33,27 +30,17 @@ def free_port() -> int:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def server(golden_views, pool):
-    port = free_port()
     # The golden figures and lists span every administration (no signed-in role sees all their people; the access
     # matrix checks who sees what): the page is checked with sign-in off.
     app = build_app(golden_views.model_copy(update={"auth": AuthSettings(enabled=False)}), pool)
-    uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(uvicorn_server.serve())
-    while not uvicorn_server.started:
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    await task
+    async with serving(app, free_port()) as base:
+        yield base
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        await chromium.close()
+    async with chromium() as browser:
+        yield browser
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -30,7 +30,7 @@ from insight.projections.journey import TOPICS
 from insight.queries import Reader
 from insight.rebuild import IncompleteHistory, rebuild_with
 
-from .conftest import consumer_for, insight_settings, prepare_topics, publish
+from .conftest import consumer_for, insight_settings, prepare_topics, project_golden_log, publish
 
 pytestmark = pytest.mark.integration
 
@@ -177,13 +177,7 @@ async def live_views_of_the_golden_log(pool, producer, settings, ns):
     insight = insight_settings(settings, ns)
     await prepare_topics(insight)
     live = await live_generation(insight)
-    consumer = await consumer_for(pool, producer, insight, live)
-    log = golden_log()
-    try:
-        await publish(producer, insight, log.on_time + log.late)
-        await consumer.run_until_caught_up()
-    finally:
-        await consumer.stop()
+    await project_golden_log(pool, producer, insight, live)
     return insight, live
 
 

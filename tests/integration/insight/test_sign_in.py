@@ -6,25 +6,21 @@ test fails, naming it, when something else, such as the demo, holds it).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import uvicorn
-from playwright.async_api import async_playwright
 
 from eventkit.settings import AuthSettings
 from eventkit.testing import DEMO_PASSWORD
 from insight.app import build_app
 
+from .conftest import chromium, serving
+
 pytestmark = pytest.mark.integration
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 BASE = "http://127.0.0.1:8004"
 SCREENSHOT = Path(__file__).parents[3] / "docs" / "screenshots" / "signed-in.png"
 
@@ -34,24 +30,14 @@ async def server(golden_views, pool):
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", 8004)) == 0:
             pytest.fail("port 8004 is taken (the demo?): the dashboard client only signs in back to it")
-    app = build_app(golden_views, pool)
-    uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=8004, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(uvicorn_server.serve())
-    while not uvicorn_server.started:
-        await asyncio.sleep(0.05)
-    yield BASE
-    uvicorn_server.should_exit = True
-    await task
+    async with serving(build_app(golden_views, pool), 8004) as base:
+        yield base
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        await chromium.close()
+    async with chromium() as browser:
+        yield browser
 
 
 async def sign_in(page, username: str) -> None:
