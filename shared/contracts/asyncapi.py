@@ -14,6 +14,7 @@ from typing import Union
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
+from eventkit import erasure
 from eventkit.events import EventRegistry
 
 from . import casework, intake, outreach, topics
@@ -27,6 +28,7 @@ PUBLISHED = {
     topics.INTAKE_CONTACTS: ("Reception contacts, published by intake", intake.registry),
     topics.OUTREACH_CONTACTS: ("Outreach contacts, published by outreach", outreach.registry),
     topics.CASEWORK_CASES: ("Cases, published by casework", casework.registry),
+    topics.ERASURES: ("People erased (their keys deleted), published by any write service", erasure.registry),
 }
 
 

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, Field
 
 from eventkit.events import Event, EventRegistry
 
-from .vocabulary import Area, Channel, Code, FreeText, Gender, PersonRef, StaffId
+from .vocabulary import Area, Channel, Code, FreeText, PersonRef, PersonalGender, StaffId
 
 
 class Stage(StrEnum):
@@ -81,7 +81,7 @@ class CaseOpened(Event):
     channel: Channel
     area: Area
     administration: Code
-    gender: Gender
+    gender: PersonalGender
     first_contact_at: AwareDatetime = Field(description="Start of the wait")
     opened_at: AwareDatetime
     episode: int = Field(1, ge=1, description="1 for a first case; n+1 when a closed case is reopened")

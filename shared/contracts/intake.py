@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field
 
 from eventkit.events import Event, EventRegistry
 
-from .vocabulary import Area, Channel, Code, Gender, PersonRef
+from .vocabulary import Area, Channel, Code, PersonRef, PersonalGender
 
 
 class IncomeSupportStatus(StrEnum):
@@ -36,7 +36,7 @@ class ContactOpened(Event):
     channel: Channel = Field(description="phone, visit, digital or partner_drop_in (outreach has its own service)")
     area: Area
     administration: Code = Field(description="The administration whose reception took the contact")
-    gender: Gender
+    gender: PersonalGender
     partner: Code | None = Field(None, description="The partner whose drop-in hours it was, for partner_drop_in")
     contacted_at: AwareDatetime
 
@@ -73,7 +73,7 @@ class ReferredToCasework(Event):
     channel: Channel
     area: Area
     administration: Code = Field(description="The responsible administration (after affiliation)")
-    gender: Gender
+    gender: PersonalGender
     contacted_at: AwareDatetime
     referred_at: AwareDatetime
 

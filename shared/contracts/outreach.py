@@ -11,12 +11,12 @@ from pydantic import AwareDatetime, Field
 
 from eventkit.events import Event, EventRegistry
 
-from .vocabulary import Area, Code, FreeText, Gender, PersonRef, StaffId
+from .vocabulary import AliasRef, Area, Code, FreeText, PersonRef, PersonalGender, StaffId
 
 
 class EncounterRecorded(Event):
     outreach_id: str
-    alias_ref: PersonRef
+    alias_ref: AliasRef
     place: FreeText = Field(description="Where the worker met the person, e.g. 'Stortorget'")
     worker: StaffId
     met_at: AwareDatetime
@@ -33,9 +33,9 @@ class ShelterPlaced(Event):
 
 class PersonIdentified(Event):
     outreach_id: str
-    alias_ref: PersonRef
+    alias_ref: AliasRef
     person_ref: PersonRef
-    gender: Gender
+    gender: PersonalGender
     identified_at: AwareDatetime
 
 
@@ -46,7 +46,7 @@ class CaseRequestedFromOutreach(Event):
     person_ref: PersonRef
     area: Area
     administration: Code
-    gender: Gender
+    gender: PersonalGender
     first_contact_at: AwareDatetime
     requested_at: AwareDatetime
 

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from eventkit.personnummer import contains_personnummer
+from eventkit.sealing import Personal, Subject
 
 
 class Area(StrEnum):
@@ -42,8 +43,14 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
 StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{2,40}$")]
 """A staff member's user id; never a name."""
 
-PersonRef = Annotated[str, StringConstraints(pattern=r"^p-[0-9a-f]{32}$")]
-"""Keyed HMAC of a personnummer or outreach alias (eventkit.pseudonym)."""
+PersonRef = Annotated[str, StringConstraints(pattern=r"^p-[0-9a-f]{32}$"), Subject(rank=0)]
+"""A person's random subject id (eventkit.keyring), found from their personnummer; names nobody once erased."""
+
+AliasRef = Annotated[str, StringConstraints(pattern=r"^p-[0-9a-f]{32}$"), Subject(rank=1)]
+"""The subject id of an outreach alias: the event's subject only where no person_ref is named."""
+
+PersonalGender = Annotated[Gender, Personal(erased=Gender.UNKNOWN)]
+"""A person's gender in an event: sealed with their key (eventkit.sealing), ``unknown`` once they are erased."""
 
 
 def no_personnummer(text: str) -> str:
@@ -55,6 +62,9 @@ def no_personnummer(text: str) -> str:
     return text
 
 
+ERASED_TEXT = "(erased)"
+
 FreeText = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True),
-                     AfterValidator(no_personnummer)]
-"""Text written by staff (a place, a reason): kept in events as written, so never a personnummer in any form."""
+                     AfterValidator(no_personnummer), Personal(erased=ERASED_TEXT)]
+"""Text written by staff (a place, a reason): never a personnummer in any form, and in events sealed with the
+key of the person it is about (it may still say something of them), ``(erased)`` once they are erased."""

@@ -15,10 +15,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from . import access
+from . import access, erasure
 from . import parked as waiting
 from .db import PlatformUnavailable, close_pool, create_pool
 from .logs import configure
+from .pseudonym import normalise_alias, normalise_personnummer
 from .settings import Settings
 
 
@@ -77,6 +78,33 @@ def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
 
         _with_database(name, settings, work)
 
+    @cli.command()
+    def erase(by: str = typer.Option(..., help="Staff id of who carries out the erasure (kept in the access log)"),
+              alias: bool = typer.Option(False, "--alias", help="Erase an outreach alias instead of a personnummer")) -> None:
+        """Erase a person (asks for the personnummer, or the alias, without echoing it): their data keys and lookup
+        are deleted, so nothing of theirs in any event can be opened or linked again; readers are told."""
+        settings = make_settings()
+        kind = "alias" if alias else "pnr"
+        raw = typer.prompt("alias" if alias else "personnummer", hide_input=True)
+        try:
+            identifier = normalise_alias(raw) if alias else normalise_personnummer(raw)
+        except ValueError as error:
+            typer.echo(f"{name}: {error}", err=True)
+            raise typer.Exit(2) from None
+        erased: list[str] = []
+
+        async def work(pool) -> None:
+            erased.extend(await erasure.erase(
+                pool, settings.db_schema, settings.kafka.topic(erasure.ERASURES_TOPIC), f"vantrum/{name}",
+                settings.pseudonym_key.get_secret_value().encode(), identifier, kind,
+                access.Actor(staff=by, role="cli", purpose="erasure")))
+
+        _with_pool(name, settings, work)
+        if not erased:
+            typer.echo(f"{name}: nobody with that {'alias' if alias else 'personnummer'} is known; nothing erased", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{name}: erased {len(erased)} subject(s): {', '.join(erased)}")
+
     @cli.command("audit")
     def audit(limit: int = typer.Option(20, help="How many of the latest rows")) -> None:
         """List the latest rows of the access log: who read or changed which cases, when and why."""
@@ -111,11 +139,18 @@ def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
 
 
 def _with_database(name: str, settings: Settings, work: Callable[..., Awaitable[None]]) -> None:
+    async def on_connection(pool) -> None:
+        async with pool.acquire() as conn:
+            await work(conn)
+
+    _with_pool(name, settings, on_connection)
+
+
+def _with_pool(name: str, settings: Settings, work: Callable[..., Awaitable[None]]) -> None:
     async def run() -> None:
-        pool = await create_pool(settings.postgres.model_copy(update={"min_connections": 1, "max_connections": 1}))
+        pool = await create_pool(settings.postgres.model_copy(update={"min_connections": 1, "max_connections": 2}))
         try:
-            async with pool.acquire() as conn:
-                await work(conn)
+            await work(pool)
         finally:
             await close_pool(pool)
 

@@ -23,18 +23,20 @@ pause, because skipping it would lose it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from . import keyring
 from .envelope import Envelope, InvalidEnvelope, from_record
 from .errors import describe, is_transient
 from .events import Event, EventRegistry, InvalidEventData, UnknownEvent
 from .kafka import ensure_topics
 from .logs import bound_contextvars, get_logger
 from .metrics import CONSUMER_RETRIES, DEAD_LETTERS, DUPLICATES_SKIPPED, EVENTS_CONSUMED
+from .sealing import SealingError, open_sealed, sealed_subjects
 from .settings import KafkaSettings
 from .supervisor import pause, stop_requested
 
@@ -87,6 +89,8 @@ async def prepare(pool: asyncpg.Pool, handler: Handler) -> None:
                    UNIQUE (consumer, topic, partition, kafka_offset))"""
         )
         await handler.setup(conn)
+    async with pool.acquire() as conn:
+        await keyring.create(conn)  # the keys that open sealed fields (eventkit.sealing)
 
 
 class Inbox:
@@ -104,24 +108,30 @@ class Inbox:
         hundred a second). Raises only transient errors (``errors.is_transient``), and then nothing of the batch was kept."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(f"SET LOCAL search_path TO {self.handler.schema}")
+            keys = await keyring.keys(conn, sealed_subjects(record.value for record in records if record.value))
             for record in records:
-                await self.process(conn, record)
+                await self.process(conn, record, keys=keys)
         EVENTS_CONSUMED.labels(self.handler.name).inc(len(records))
 
-    async def process(self, conn: asyncpg.Connection, record: ConsumerRecord, replay: bool = False) -> None:
+    async def process(self, conn: asyncpg.Connection, record: ConsumerRecord, replay: bool = False,
+                      keys: Mapping[str, bytes] | None = None) -> None:
         """Apply one record inside the batch's transaction, or dead-letter it; raises only transient errors.
 
         ``replay`` (a dead letter asked for again) lets an event whose earlier attempt was dead-lettered be
-        applied once: its inbox row is taken over instead of counting as a duplicate."""
+        applied once: its inbox row is taken over instead of counting as a duplicate. ``keys`` open sealed fields
+        (fetched for the whole batch; an erased person's fields read as erased)."""
         try:
             envelope = from_record(record.value, record.headers)
         except InvalidEnvelope as error:
             return await self.dead_letter(conn, record, None, str(error))
         if envelope.type not in self.handler.registry:
             return
+        if keys is None:
+            keys = await keyring.keys(conn, sealed_subjects([record.value or b""]))
         try:
-            event = self.handler.registry.decode(envelope.type, envelope.schemaversion, envelope.data)
-        except (UnknownEvent, InvalidEventData) as error:
+            data = open_sealed(self.handler.registry.event_class(envelope.type), envelope.data, keys)
+            event = self.handler.registry.decode(envelope.type, envelope.schemaversion, data)
+        except (UnknownEvent, InvalidEventData, SealingError) as error:
             return await self.dead_letter(conn, record, envelope.id, str(error))
         first_time = await conn.fetchval(
             """INSERT INTO inbox (event_id, topic, partition, kafka_offset) VALUES ($1, $2, $3, $4)

@@ -12,6 +12,9 @@ Schema choices, after pyeventsourcing's PostgreSQL recorder:
   them later.
 - the outbox row is written in the same transaction as the events (see outbox.py).
   Sent rows are pruned after ``outbox_retention`` (housekeeping.py); parked rows are kept.
+- personal fields are sealed with their person's key before they are written
+  (``eventkit.sealing``), so the store, the outbox and the bus hold the same
+  ciphertext; ``subject`` records whose an event is, for the stream's later events.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from uuid import uuid4
 
 import asyncpg
 
+from . import keyring
 from .envelope import Envelope, to_record
 from .events import Event, EventRegistry
 from .metrics import APPEND_CONFLICTS, EVENTS_APPENDED
+from .sealing import layout, open_sealed, seal, sealed_subjects, subjects_of
 
 
 class ConcurrencyConflict(Exception):
@@ -95,6 +100,8 @@ def _ddl(schema: str) -> str:
     ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS parked_reason text;
     DROP INDEX IF EXISTS {schema}.outbox_unsent;
     CREATE INDEX IF NOT EXISTS outbox_pending ON {schema}.outbox (id) WHERE sent_at IS NULL AND parked_at IS NULL;
+    -- Whose the event is (eventkit.sealing): a stream's later events are sealed with its first subject's key.
+    ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS subject text;
     """
 
 
@@ -103,10 +110,10 @@ WITH current AS (
     SELECT coalesce(max(version), 0) AS version FROM {schema}.events WHERE stream_id = $1
 ), appended AS (
     INSERT INTO {schema}.events
-        (stream_id, version, event_id, type, schema_version, data, time, correlation_id, causation_id)
-    SELECT $1, e.version, e.event_id, e.type, e.schema_version, e.data::jsonb, $8, $9, $10
-    FROM unnest($3::int[], $4::uuid[], $5::text[], $6::int[], $7::text[])
-         AS e(version, event_id, type, schema_version, data)
+        (stream_id, version, event_id, type, schema_version, data, time, correlation_id, causation_id, subject)
+    SELECT $1, e.version, e.event_id, e.type, e.schema_version, e.data::jsonb, $8, $9, $10, e.subject
+    FROM unnest($3::int[], $4::uuid[], $5::text[], $6::int[], $7::text[], $16::text[])
+         AS e(version, event_id, type, schema_version, data, subject)
     WHERE (SELECT version FROM current) = $2
     RETURNING 1
 ), published AS (
@@ -141,6 +148,7 @@ class EventStore:
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vantrum-ddl'))")
                 await conn.execute(_ddl(self.schema))
+            await keyring.create(conn)
 
     async def append(
         self,
@@ -158,14 +166,13 @@ class EventStore:
         """
         if not events:
             return []
-        envelopes = [self._envelope(stream_id, expected_version + n, event, metadata) for n, event in enumerate(events, 1)]
         try:
             if conn is None:
                 async with self.pool.acquire() as own:
-                    actual, appended = await self._append(own, envelopes, expected_version)
+                    envelopes, actual, appended = await self._append(own, stream_id, expected_version, events, metadata)
             else:
                 async with conn.transaction():
-                    actual, appended = await self._append(conn, envelopes, expected_version)
+                    envelopes, actual, appended = await self._append(conn, stream_id, expected_version, events, metadata)
         except asyncpg.UniqueViolationError:  # a concurrent writer committed the same version first
             actual, appended = None, 0
         if not appended:
@@ -174,8 +181,29 @@ class EventStore:
         EVENTS_APPENDED.labels(self.schema).inc(len(envelopes))
         return envelopes
 
-    def _envelope(self, stream_id: str, version: int, event: Event, metadata: Metadata) -> Envelope:
-        type_name, schema_version, data = self.registry.encode(event)
+    async def _sealed(self, conn: asyncpg.Connection, stream_id: str, events: Sequence[Event]) -> list[tuple[dict, str | None]]:
+        """Each event's data with its personal fields sealed, and its subject. An event naming several people
+        (an alias and the person identified behind it) links them, so erasing the person erases the alias."""
+        stream_subject: str | None = None
+        subjects: list[str | None] = []
+        datas = [self.registry.encode(event)[2] for event in events]
+        for event, data in zip(events, datas):
+            named = subjects_of(type(event), data)
+            if len(named) > 1:
+                await keyring.link(conn, named[0], named[1:])
+            if named:
+                stream_subject = stream_subject or named[0]
+            elif stream_subject is None and layout(type(event)).personal:
+                stream_subject = await conn.fetchval(
+                    f"SELECT subject FROM {self.schema}.events WHERE stream_id = $1 AND subject IS NOT NULL "
+                    "ORDER BY version LIMIT 1", stream_id)
+            subjects.append(named[0] if named else stream_subject)
+        keys = await keyring.sealing_keys(conn, [s for event, s in zip(events, subjects) if s and layout(type(event)).personal])
+        return [(seal(type(event), data, subject, keys.get(subject or "")), subject)
+                for event, data, subject in zip(events, datas, subjects)]
+
+    def _envelope(self, stream_id: str, version: int, event: Event, data: dict, metadata: Metadata) -> Envelope:
+        type_name, schema_version = event.type_name(), event.version
         return Envelope(
             id=uuid4(),
             source=self.source,
@@ -189,8 +217,13 @@ class EventStore:
             causationid=metadata.causation_id,
         )
 
-    async def _append(self, conn: asyncpg.Connection, envelopes: list[Envelope], expected: int) -> tuple[int, int]:
-        """Returns the stream's version before the append and how many events were appended (0: it had moved on)."""
+    async def _append(self, conn: asyncpg.Connection, stream_id: str, expected: int, events: Sequence[Event],
+                      metadata: Metadata) -> tuple[list[Envelope], int, int]:
+        """Returns the envelopes, the stream's version before the append and how many events were appended
+        (0: it had moved on)."""
+        sealed = await self._sealed(conn, stream_id, events)
+        envelopes = [self._envelope(stream_id, expected + n, event, data, metadata)
+                     for n, (event, (data, _)) in enumerate(zip(events, sealed), 1)]
         records = [to_record(e, self.topic) for e in envelopes]
         first = envelopes[0]
         row = await conn.fetchrow(
@@ -201,16 +234,24 @@ class EventStore:
             first.time, first.correlationid, first.causationid,
             self.topic, first.subject.encode(),
             [r.value for r in records], [json.dumps([[k, v.decode()] for k, v in r.headers]) for r in records],
-            self.notify_channel,
+            self.notify_channel, [subject for _, subject in sealed],
         )
-        return row["actual"], row["appended"]
+        return envelopes, row["actual"], row["appended"]
 
     async def load(self, stream_id: str, conn: asyncpg.Connection | None = None) -> tuple[int, list[Event]]:
         """The stream's version and its events, upcast to the current schemas."""
         query = f"SELECT version, type, schema_version, data FROM {self.schema}.events WHERE stream_id = $1 ORDER BY version"
-        rows = await (conn or self.pool).fetch(query, stream_id)
-        events = [self.registry.decode(r["type"], r["schema_version"], json.loads(r["data"])) for r in rows]
+        db = conn or self.pool
+        rows = await db.fetch(query, stream_id)
+        datas = [json.loads(r["data"]) for r in rows]
+        keys = await keyring.keys(db, sealed_subjects(datas))
+        events = [self.registry.decode(r["type"], r["schema_version"], self.opened(r["type"], data, keys))
+                  for r, data in zip(rows, datas)]
         return (rows[-1]["version"] if rows else 0), events
+
+    def opened(self, type_name: str, data: dict, keys: dict[str, bytes]) -> dict:
+        cls = self.registry.event_class(type_name) if type_name in self.registry else None
+        return open_sealed(cls, data, keys)
 
     async def read_all(self, after: GlobalPosition = START, limit: int = 1000) -> list[RecordedEvent]:
         """Events in the global order after ``after``; safe to follow while writers commit out of order."""
@@ -226,6 +267,8 @@ class EventStore:
             after.position,
             limit,
         )
+        datas = [json.loads(r["data"]) for r in rows]
+        keys = await keyring.keys(self.pool, sealed_subjects(datas))
         return [
             RecordedEvent(
                 GlobalPosition(r["tx"], r["position"]),
@@ -236,11 +279,11 @@ class EventStore:
                     subject=r["stream_id"],
                     time=r["time"],
                     schemaversion=r["schema_version"],
-                    data=json.loads(r["data"]),
+                    data=self.opened(r["type"], data, keys),
                     sequence=r["version"],
                     correlationid=r["correlation_id"],
                     causationid=r["causation_id"],
                 ),
             )
-            for r in rows
+            for r, data in zip(rows, datas)
         ]

@@ -64,6 +64,14 @@ def _century(yymmdd: str, *, hundred_or_older: bool, today: date) -> str:
     return f"{year // 100:02d}"
 
 
+def normalise_alias(raw: str) -> str:
+    """The name a person met on the street goes by: spacing and case do not matter."""
+    alias = " ".join(raw.split()).casefold()
+    if not alias:
+        raise ValueError("alias must not be blank")
+    return alias
+
+
 def person_ref(key: bytes, identifier: str, kind: str = "pnr") -> str:
     """``kind`` separates personnummer from outreach aliases so they can never collide."""
     digest = hmac.new(key, f"{kind}:{identifier}".encode(), hashlib.sha256).hexdigest()

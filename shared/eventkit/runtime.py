@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 
 from .consumer import DEAD_LETTER_TOPIC, Handler, Inbox, prepare, replay_forever
 from .db import close_pool, create_pool
+from .erasure import ERASURES_TOPIC
 from .eventstore import EventStore
 from .housekeeping import keep_tidy
 from .kafka import ensure_topics, start_producer
@@ -75,7 +76,8 @@ class Runtime:
         self.stores = list(self.make_stores(self.pool))
         handlers = list(self.make_handlers(self.pool, self.stores))
         dead_letters = kafka.topic(DEAD_LETTER_TOPIC)
-        await ensure_topics(kafka, sorted({s.topic for s in self.stores} | {t for h in handlers for t in h.topics} | {dead_letters}))
+        infrastructure = {dead_letters, kafka.topic(ERASURES_TOPIC)}  # any service may announce an erasure
+        await ensure_topics(kafka, sorted({s.topic for s in self.stores} | {t for h in handlers for t in h.topics} | infrastructure))
         for store in self.stores:
             await store.create_schema()
             relay = OutboxRelay(self.pool, store.schema, kafka)

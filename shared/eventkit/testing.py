@@ -13,7 +13,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 
+from . import keyring, sealing
 from .decider import Decider, Refused
+from .envelope import from_record
+from .events import Event, EventRegistry
 from .outbox import OutboxRelay
 from .settings import AuthSettings, KafkaSettings, Settings
 
@@ -69,6 +72,14 @@ async def read_topic(kafka: KafkaSettings, topic: str, expected: int, timeout: f
     finally:
         await consumer.stop()
     return records
+
+
+async def decode_record(pool, registry: EventRegistry, record: ConsumerRecord) -> Event:
+    """The event a consumer of ``record`` sees: its sealed fields opened with the keys in the keyring."""
+    envelope = from_record(record.value, record.headers)
+    keys = await keyring.keys(pool, sealing.sealed_subjects([record.value]))
+    data = sealing.open_sealed(registry.event_class(envelope.type), envelope.data, keys)
+    return registry.decode(envelope.type, envelope.schemaversion, data)
 
 
 async def publish_once(pool, schema: str, kafka: KafkaSettings, batch_size: int = 500) -> int:

@@ -27,6 +27,7 @@ class Platform:
     outreach: httpx.AsyncClient
     casework: httpx.AsyncClient
     pseudonym_key: bytes
+    pool: object
 
 
 @asynccontextmanager
@@ -38,7 +39,7 @@ async def serving(app: FastAPI, name: str, user: str) -> AsyncIterator[httpx.Asy
 
 
 @pytest_asyncio.fixture(scope="module")
-async def platform(settings) -> AsyncIterator[Platform]:
+async def platform(settings, pool) -> AsyncIterator[Platform]:
     ns = namespace()
     intake_settings, outreach_settings, casework_settings = (
         in_namespace(cls, settings, ns, pseudonym_key=settings.pseudonym_key)
@@ -47,4 +48,4 @@ async def platform(settings) -> AsyncIterator[Platform]:
         intake = await services.enter_async_context(serving(create_intake(intake_settings), "intake", "reception-sof"))
         outreach = await services.enter_async_context(serving(create_outreach(outreach_settings), "outreach", "outreach-sof"))
         casework = await services.enter_async_context(serving(create_casework(casework_settings), "casework", "handler-sof"))
-        yield Platform(intake_settings.kafka, intake, outreach, casework, settings.pseudonym_key.get_secret_value().encode())
+        yield Platform(intake_settings.kafka, intake, outreach, casework, settings.pseudonym_key.get_secret_value().encode(), pool)

@@ -16,7 +16,8 @@ import pytest
 
 from casework.ids import case_id_for_origin, successor_case_id
 from contracts import topics
-from eventkit.pseudonym import normalise_personnummer, person_ref
+from eventkit.keyring import subject_of
+from eventkit.pseudonym import normalise_personnummer
 from eventkit.testing import DemoUser, eventually, read_topic
 
 pytestmark = pytest.mark.integration
@@ -141,7 +142,7 @@ async def test_an_anonymous_person_met_on_the_street_is_sheltered_identified_and
     case_id = case_id_for_origin(outreach_id)
     case = await wait_for_case(platform, case_id)
     assert (case["channel"], case["area"], case["origin_id"]) == ("outreach", "homelessness", outreach_id)
-    assert case["person_ref"] == person_ref(platform.pseudonym_key, normalise_personnummer(PERSONNUMMER)), (
+    assert case["person_ref"] == await subject_of(platform.pool, platform.pseudonym_key, normalise_personnummer(PERSONNUMMER)), (
         "the same person has the same reference whichever way they came in")
     assert datetime.fromisoformat(case["first_contact_at"]) == NOW - timedelta(days=12), "the wait starts on the street"
 

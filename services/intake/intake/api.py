@@ -15,11 +15,11 @@ from pydantic import AwareDatetime, Field
 
 from contracts.intake import ClosedWithoutCaseReason, IncomeSupportStatus
 from contracts.vocabulary import Area, Channel, Code, Gender
-from eventkit import access, permissions
+from eventkit import access, keyring, permissions
 from eventkit.application import execute, load_state
 from eventkit.eventstore import Metadata
 from eventkit.http import CORRELATION_HEADER, Body, error_responses
-from eventkit.pseudonym import Personnummer, person_ref
+from eventkit.pseudonym import Personnummer
 
 from . import commands
 from .domain import decider, existing
@@ -101,7 +101,8 @@ async def _run(request: Request, contact_id: str, command: commands.ContactComma
 async def open_contact(body: OpenContactRequest, request: Request) -> Contact:
     request.state.grant.administration_filter(body.administration)  # 403 for another administration's reception
     now, contact_id = datetime.now(UTC), body.contact_id or f"contact-{uuid4()}"
-    ref = person_ref(request.app.state.pseudonym_key, body.personnummer.get_secret_value())
+    ref = await keyring.subject_of(request.app.state.store.pool, request.app.state.pseudonym_key,
+                                 body.personnummer.get_secret_value())
     command = commands.OpenContact(
         contact_id=contact_id, person_ref=ref, channel=body.channel, area=body.area, administration=body.administration,
         gender=body.gender, partner=body.partner, contacted_at=body.contacted_at or now, recorded_at=now,

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Path, Request
 from pydantic import AwareDatetime, Field
 
 from contracts.vocabulary import Area, Code, FreeText, Gender, StaffId
-from eventkit import access, permissions
+from eventkit import access, keyring, permissions
 from eventkit.application import execute, load_state
 from eventkit.eventstore import Metadata
 from eventkit.http import CORRELATION_HEADER, Body, error_responses
-from eventkit.pseudonym import Personnummer, person_ref
+from eventkit.pseudonym import Personnummer
 
 from . import commands
 from .domain import decider, existing
@@ -99,8 +99,9 @@ async def record_first_encounter(body: FirstEncounterRequest, request: Request) 
     grant: permissions.Grant = request.state.grant
     administration = grant.administration_filter(body.administration or grant.who.administration)  # 403 for another's
     now, outreach_id = datetime.now(UTC), body.outreach_id or f"outreach-{uuid4()}"
-    command = commands.RecordFirstEncounter(administration=administration,
-        outreach_id=outreach_id, alias_ref=person_ref(request.app.state.pseudonym_key, body.alias.get_secret_value(), kind="alias"),
+    alias_ref = await keyring.subject_of(request.app.state.store.pool, request.app.state.pseudonym_key,
+                                         body.alias.get_secret_value(), kind="alias")
+    command = commands.RecordFirstEncounter(administration=administration, outreach_id=outreach_id, alias_ref=alias_ref,
         place=body.place, worker=body.worker, met_at=body.met_at or now, recorded_at=now,
     )
     return await _run(request, outreach_id, command)
@@ -124,7 +125,8 @@ async def place_in_shelter(outreach_id: OutreachId, body: ShelterPlacementReques
 @router.post("/{outreach_id}/identification", summary="Link the alias to the person, who agreed to be identified")
 async def identify_person(outreach_id: OutreachId, body: IdentificationRequest, request: Request) -> OutreachContact:
     now = datetime.now(UTC)
-    ref = person_ref(request.app.state.pseudonym_key, body.personnummer.get_secret_value())
+    ref = await keyring.subject_of(request.app.state.store.pool, request.app.state.pseudonym_key,
+                                 body.personnummer.get_secret_value())
     command = commands.IdentifyPerson(person_ref=ref, gender=body.gender, identified_at=body.identified_at or now, recorded_at=now)
     return await _run(request, outreach_id, command)
 

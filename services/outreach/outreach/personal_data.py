@@ -10,12 +10,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, SecretStr
 
+from eventkit.pseudonym import normalise_alias
+
 
 def _normalise_alias(raw: SecretStr) -> SecretStr:
-    alias = " ".join(raw.get_secret_value().split()).casefold()
-    if not alias:
-        raise ValueError("alias must not be blank")
-    return SecretStr(alias)
+    return SecretStr(normalise_alias(raw.get_secret_value()))
 
 
 Alias = Annotated[

@@ -7,9 +7,9 @@ import pytest
 
 from contracts import outreach as contract
 from contracts.topics import OUTREACH_CONTACTS
-from eventkit.envelope import from_record
+from eventkit.keyring import subject_of
 from eventkit.pseudonym import person_ref
-from eventkit.testing import read_topic
+from eventkit.testing import decode_record, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def refusal(response, status: int) -> dict:
     return response.json()
 
 
-async def test_from_the_street_to_a_case_request_reaches_kafka_in_order(outreach):
+async def test_from_the_street_to_a_case_request_reaches_kafka_in_order(outreach, pool):
     first = await outreach.meet(met_at="2026-01-14T22:30:00+01:00")
     assert first.status_code == 201
     outreach_id = first.json()["outreach_id"]
@@ -43,8 +43,8 @@ async def test_from_the_street_to_a_case_request_reaches_kafka_in_order(outreach
 
     view = (await outreach.client.get(f"/outreach-contacts/{outreach_id}")).json()
     assert (view["encounters"], view["workers"], view["last_shelter"]) == (2, ["anna.l", "bo.k"], "fenix")
-    assert view["alias_ref"] == person_ref(KEY, "kalle på torget", kind="alias")
-    assert view["person_ref"] == person_ref(KEY, PNR)
+    assert view["alias_ref"] == await subject_of(pool, KEY, "kalle på torget", kind="alias")
+    assert view["person_ref"] == await subject_of(pool, KEY, PNR)
 
     records = await read_topic(outreach.settings.kafka, outreach.settings.kafka.topic(OUTREACH_CONTACTS), expected=5)
     headers = [dict(r.headers) for r in records]
@@ -54,15 +54,17 @@ async def test_from_the_street_to_a_case_request_reaches_kafka_in_order(outreach
     assert {r.key for r in records} == {outreach_id.encode()}
     assert [int(h["ce_sequence"]) for h in headers] == [1, 2, 3, 4, 5]
     assert {h["ce_source"].decode() for h in headers} == {"vantrum/outreach"}
-    envelope = from_record(records[-1].value, records[-1].headers)
-    event = contract.registry.decode(envelope.type, envelope.schemaversion, envelope.data)
+    assert b'"male"' not in records[-1].value, "the gender is sealed with the person's key"
+    event = await decode_record(pool, contract.registry, records[-1])
     assert (event.outreach_id, event.person_ref, event.gender) == (outreach_id, view["person_ref"], "male")
     assert event.first_contact_at == datetime(2026, 1, 14, 21, 30, tzinfo=UTC), "the wait starts at the first encounter"
 
 
-async def test_the_same_alias_however_written_gives_the_same_reference(outreach):
+async def test_the_same_alias_however_written_gives_the_same_reference(outreach, pool):
     refs = [(await outreach.meet(alias=alias)).json()["alias_ref"] for alias in ("Kalle på torget", "  KALLE  på Torget ")]
-    assert refs[0] == refs[1] == person_ref(KEY, "kalle på torget", kind="alias")
+    assert refs[0] == refs[1] == await subject_of(pool, KEY, "kalle på torget", kind="alias")
+    lookup = await pool.fetchval("SELECT lookup FROM keyring.subjects WHERE subject_id = $1", refs[0])
+    assert lookup == person_ref(KEY, "kalle på torget", kind="alias") != refs[0], "a random subject id, found by its keyed HMAC"
 
 
 async def test_a_retry_with_the_same_chosen_id_is_refused_and_stores_nothing(outreach):
@@ -164,4 +166,6 @@ async def test_neither_personnummer_nor_alias_is_in_the_store_the_outbox_or_kafk
     written += [r.key + r.value + json.dumps([[k, v.decode()] for k, v in r.headers]).encode() for r in records]
     for raw in written:
         assert not any(secret.encode() in raw for secret in SECRETS), raw
-    assert person_ref(KEY, PNR).encode() in written[1], "the identification carries the reference instead"
+    assert (await subject_of(pool, KEY, PNR)).encode() in written[1], "the identification carries the reference instead"
+    assert person_ref(KEY, PNR).encode() not in b"".join(written), "the lookup HMAC stays in the keyring"
+    assert not any(b'"gender": "male"' in raw or b'"gender":"male"' in raw for raw in written), "the gender is sealed"

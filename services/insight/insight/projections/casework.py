@@ -7,13 +7,17 @@ import asyncpg
 from contracts import casework as cw
 from eventkit.envelope import Envelope
 
+from . import people
+
 
 async def case_opened(conn: asyncpg.Connection, envelope: Envelope, event: cw.CaseOpened) -> None:
     # A row may already exist (a closure or a stage seen first); the opening fills its own columns only.
+    await people.lock(conn, event.person_ref)
     await conn.execute(
-        """INSERT INTO cases (case_id, person_ref, origin_id, channel, area, administration, gender,
+        f"""INSERT INTO cases (case_id, person_ref, origin_id, channel, area, administration, gender,
                               first_contact_at, opened_at, episode, previous_case_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           VALUES ($1, $2, $3, $4, $5, $6, {people.GENDER_UNLESS_ERASED.format(ref="$2", gender="$7")},
+                   $8, $9, $10, $11)
            ON CONFLICT (case_id) DO UPDATE SET
                person_ref = EXCLUDED.person_ref, origin_id = EXCLUDED.origin_id, channel = EXCLUDED.channel,
                area = EXCLUDED.area, administration = EXCLUDED.administration, gender = EXCLUDED.gender,

@@ -8,15 +8,16 @@ from typing import Any
 import asyncpg
 
 from contracts import casework, intake, outreach, topics
+from eventkit import erasure
 from eventkit.envelope import Envelope
 from eventkit.events import Event, EventRegistry
 
 from ..settings import InsightSettings
 from . import casework as casework_facts
-from . import entries, tables, views
+from . import entries, people, tables, views
 
-APPLY = casework_facts.APPLY | entries.APPLY
-TOPICS = [topics.INTAKE_CONTACTS, topics.OUTREACH_CONTACTS, topics.CASEWORK_CASES]
+APPLY = casework_facts.APPLY | entries.APPLY | people.APPLY
+TOPICS = [topics.INTAKE_CONTACTS, topics.OUTREACH_CONTACTS, topics.CASEWORK_CASES, topics.ERASURES]
 
 
 class ContractRegistry(EventRegistry):
@@ -34,7 +35,7 @@ class ContractRegistry(EventRegistry):
         return owner.decode(type_name, version, data) if owner else super().decode(type_name, version, data)
 
 
-REGISTRY = ContractRegistry(casework.registry, intake.registry, outreach.registry, handled=set(APPLY))
+REGISTRY = ContractRegistry(casework.registry, intake.registry, outreach.registry, erasure.registry, handled=set(APPLY))
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class JourneyProjection:
 
     async def setup(self, conn: asyncpg.Connection) -> None:
         await conn.execute(tables.DDL)
+        await conn.execute(people.DDL)
         if await conn.fetchval("SELECT to_regclass('case_measures') IS NULL"):
             await conn.execute(views.ddl(self.timezone))
 
