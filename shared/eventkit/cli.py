@@ -85,7 +85,7 @@ def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
         are deleted, so nothing of theirs in any event can be opened or linked again; readers are told."""
         settings = make_settings()
         kind = "alias" if alias else "pnr"
-        raw = typer.prompt("alias" if alias else "personnummer", hide_input=True)
+        raw = typer.prompt("alias" if alias else "personnummer", hide_input=True, err=True)  # stdout stays the result
         try:
             identifier = normalise_alias(raw) if alias else normalise_personnummer(raw)
         except ValueError as error:

@@ -28,6 +28,8 @@ class Platform:
     casework: httpx.AsyncClient
     pseudonym_key: bytes
     pool: object
+    schemas: dict[str, str]
+    """Each service's schema in this namespace (and insight's, for a read side of the test's own)."""
 
 
 @asynccontextmanager
@@ -48,4 +50,6 @@ async def platform(settings, pool) -> AsyncIterator[Platform]:
         intake = await services.enter_async_context(serving(create_intake(intake_settings), "intake", "reception-sof"))
         outreach = await services.enter_async_context(serving(create_outreach(outreach_settings), "outreach", "outreach-sof"))
         casework = await services.enter_async_context(serving(create_casework(casework_settings), "casework", "handler-sof"))
-        yield Platform(intake_settings.kafka, intake, outreach, casework, settings.pseudonym_key.get_secret_value().encode(), pool)
+        yield Platform(intake_settings.kafka, intake, outreach, casework, settings.pseudonym_key.get_secret_value().encode(), pool,
+                       {"intake": intake_settings.db_schema, "outreach": outreach_settings.db_schema,
+                        "casework": casework_settings.db_schema, "insight": f"{ns}_insight"})
