@@ -348,6 +348,17 @@ def ensure_database(bindir: Path) -> None:
     print("postgres: created database vantrum")
 
 
+def pg_provision() -> None:
+    """Each service's own role and the keyring (eventkit.provision), so no service runs as the superuser."""
+    python = HERE.parents[1] / ".venv" / "bin" / "python"
+    if not python.exists():
+        print("postgres: no .venv yet, roles not provisioned (scripts/setup.sh does it)", flush=True)
+        return
+    r = run([python, "-m", "eventkit.provision", "--dsn", f"postgresql://postgres@{HOST}:{PG_PORT}/vantrum"])
+    if r.returncode:
+        raise Fail(f"postgres: provisioning the service roles failed:\n{tail(r.stdout + r.stderr)}")
+
+
 def pg_up() -> None:
     started, bindir = time.monotonic(), ensure_pg_binaries()
     prepare_pg_dirs()
@@ -356,6 +367,7 @@ def pg_up() -> None:
             raise Fail(f"postgres: already running on port {running}, not {PG_PORT}; "
                        "run `down` first to change ports")
         ensure_database(bindir)
+        pg_provision()
         print(f"postgres: already running on {HOST}:{PG_PORT}")
         return
     ensure_port_free(PG_PORT, "postgres")
@@ -367,6 +379,7 @@ def pg_up() -> None:
     if r.returncode:
         raise Fail(f"postgres: pg_ctl start failed; {log_tail(PGLOG)}")
     ensure_database(bindir)
+    pg_provision()
     print(f"postgresql {pg_version(bindir)} ready on {HOST}:{PG_PORT} ({time.monotonic() - started:.1f} s)")
 
 

@@ -148,7 +148,7 @@ def _with_database(name: str, settings: Settings, work: Callable[..., Awaitable[
 
 def _with_pool(name: str, settings: Settings, work: Callable[..., Awaitable[None]]) -> None:
     async def run() -> None:
-        pool = await create_pool(settings.postgres.model_copy(update={"min_connections": 1, "max_connections": 2}))
+        pool = await create_pool(settings.login.model_copy(update={"min_connections": 1, "max_connections": 2}))
         try:
             await work(pool)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -22,17 +23,22 @@ def _where(dsn: str) -> str:
     return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
 
 
-async def create_pool(settings: PostgresSettings, timeout: float = 10.0) -> asyncpg.Pool:
+async def create_pool(settings: PostgresSettings, timeout: float = 10.0,
+                      setup: Callable[[asyncpg.Connection], Awaitable[None]] | None = None) -> asyncpg.Pool:
+    """``setup`` runs each time a connection is handed out (``row_scope.tell``)."""
     try:
         return await asyncpg.create_pool(
             settings.dsn,
+            user=settings.user,
             min_size=settings.min_connections,
             max_size=settings.max_connections,
             timeout=timeout,
+            setup=setup,
         )
     except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as error:
         raise PlatformUnavailable(
-            f"PostgreSQL unreachable at {_where(settings.dsn)}: {error or type(error).__name__}"
+            f"PostgreSQL unreachable at {_where(settings.dsn)}{f' as {settings.user}' if settings.user else ''}: "
+            f"{error or type(error).__name__}"
             " (start it with `python3 deploy/local/servers.py up` or set VANTRUM_POSTGRES__DSN)"
         ) from None
 

@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS keyring.erasures (
 
 
 async def create(conn: asyncpg.Connection) -> None:
+    """Where nobody provisioned it (``eventkit.provision``), the first service to start creates the keyring."""
+    if await conn.fetchval("SELECT to_regclass('keyring.erasures') IS NOT NULL"):
+        return  # a service role may use the keyring but not create in its schema
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vantrum-ddl'))")
         await conn.execute(DDL)

@@ -31,7 +31,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from . import access
+from . import access, row_scope
 from .auth import Forbidden, Principal, principal
 from .decider import Decider, Refused
 
@@ -147,6 +147,8 @@ def guard(service: str, kind: Kind | None = None) -> Callable[..., Awaitable[Gra
         else:
             grant = Grant(who, Scope.ANY if Scope.ANY in scopes else Scope.OWN)
         request.state.grant = grant
+        own = grant.scope is Scope.OWN and who.authenticated
+        row_scope.see((who.administration or "") if own else row_scope.EVERY)  # the database's second line
         subject_of = getattr(request.app.state, "subject_of", None)
         if subject_of is not None and grant.scope is Scope.OWN and who.authenticated:
             parameter, administration_of, not_found = subject_of

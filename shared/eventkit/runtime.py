@@ -68,7 +68,7 @@ class Runtime:
 
     async def _start(self) -> None:
         kafka, background = self.settings.kafka, self.settings.background
-        self.pool = await create_pool(self.settings.postgres)
+        self.pool = await create_pool(self.settings.login)
         self._exit.push_async_callback(close_pool, self.pool)
         self.producer = await start_producer(kafka)
         self._exit.push_async_callback(self._flush_and_stop_producer)

@@ -32,6 +32,8 @@ class KafkaSettings(BaseModel):
 
 class PostgresSettings(BaseModel):
     dsn: str = "postgresql://postgres@127.0.0.1:15432/vantrum"
+    user: str | None = None
+    """Log in as this role rather than the DSN's user (``Settings.login`` sets it from ``db_role``)."""
     min_connections: int = 1
     max_connections: int = 10
 
@@ -122,6 +124,10 @@ class Settings(BaseSettings):
     can reverse a reference by trying them all in about a minute."""
     db_schema: str = "public"
     """PostgreSQL schema of the service's own tables (named so: ``schema`` would shadow a pydantic attribute)."""
+    db_role: str | None = None
+    """``VANTRUM_DB_ROLE``: the role the service logs in as, instead of the DSN's user (which then only lends its
+    password, if any). Each service defaults to its own, ``vantrum_<service>`` (``eventkit.provision``); empty:
+    the DSN's user."""
     port: int = 8000
     log_json: bool = False
     log_level: str = "INFO"
@@ -130,6 +136,11 @@ class Settings(BaseSettings):
     background: BackgroundSettings = BackgroundSettings()
     auth: AuthSettings = AuthSettings()
     """Staff sign-in: the identity provider and the claims (``VANTRUM_AUTH__ISSUER``, ``__AUDIENCE``, ``__ENABLED``, …)."""
+
+    @property
+    def login(self) -> PostgresSettings:
+        """Where and as whom the service connects."""
+        return self.postgres.model_copy(update={"user": self.db_role or None})
 
     @model_validator(mode="after")
     def _pseudonym_key_is_strong(self) -> Settings:

@@ -24,7 +24,7 @@ from eventkit import erasure, keyring, sealing
 from eventkit.consumer import DEAD_LETTER_TOPIC, EventConsumer
 from eventkit.personnummer import luhn_ok
 from eventkit.pseudonym import normalise_personnummer, person_ref
-from eventkit.testing import DemoUser, decode_record, eventually, read_topic
+from eventkit.testing import DemoUser, decode_record, read_topic
 from insight import generations
 from insight.projections.journey import JourneyProjection
 from insight.rebuild import rebuild_with
@@ -100,7 +100,7 @@ async def test_an_erased_person_can_no_longer_be_opened_anywhere_while_others_ca
     await project(pool, producer, insight, live)
     async with pool.acquire() as conn:
         await generations.switch(conn, insight.db_schema, live)  # what `serve` does once its first build caught up
-    genders = f"SELECT case_id, gender FROM {{schema}}.cases WHERE case_id = ANY($1) ORDER BY case_id"
+    genders = "SELECT case_id, gender FROM {schema}.cases WHERE case_id = ANY($1) ORDER BY case_id"
     both = sorted([gone_case, kept_case])
     assert dict(await pool.fetch(genders.format(schema=live.schema), both)) == {gone_case: "female", kept_case: "male"}
 

@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
-from eventkit import access, auth, health, http, permissions
+from eventkit import access, auth, health, http, permissions, row_scope
 from eventkit.consumer import replay_forever
+from eventkit.db import close_pool, create_pool
 from eventkit.runtime import Runtime
 
 from . import api, dashboard, gauges, signin
@@ -47,18 +48,24 @@ def create_app(settings: InsightSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await live_generation(settings)  # readers find views from the first request on, even on a first start
-        # The follower drives the projection's pull loop itself, so it can move to a rebuilt generation.
-        async with Runtime(settings, make_stores=lambda pool: []) as runtime:
-            app.state.runtime = runtime
-            app.state.reader = reader = Reader(runtime.pool, settings.db_schema)
-            app.state.audit = access.Audit(runtime.pool, settings.db_schema)
-            follower = LiveFollower(settings, runtime.pool, runtime.producer)
-            runtime.consumer_groups.append(follower.group)
-            runtime.supervise("insight:follower", follower.run)
-            runtime.supervise("insight:replays", lambda: replay_forever(
-                lambda: follower.consumer.inbox if follower.consumer else None))
-            runtime.supervise("insight:gauges", lambda: gauges.keep_fresh(reader, settings))
-            yield
+        # The API reads as a role of its own, subject to row-level security (insight.row_security); the pool
+        # outlives the runtime, so the gauges stop before it closes.
+        reader_pool = await create_pool(settings.reader_login, setup=row_scope.tell)
+        try:
+            # The follower drives the projection's pull loop itself, so it can move to a rebuilt generation.
+            async with Runtime(settings, make_stores=lambda pool: []) as runtime:
+                app.state.runtime = runtime
+                app.state.reader = reader = Reader(reader_pool, settings.db_schema)
+                app.state.audit = access.Audit(runtime.pool, settings.db_schema)
+                follower = LiveFollower(settings, runtime.pool, runtime.producer)
+                runtime.consumer_groups.append(follower.group)
+                runtime.supervise("insight:follower", follower.run)
+                runtime.supervise("insight:replays", lambda: replay_forever(
+                    lambda: follower.consumer.inbox if follower.consumer else None))
+                runtime.supervise("insight:gauges", lambda: gauges.keep_fresh(reader, settings))
+                yield
+        finally:
+            await close_pool(reader_pool)
 
     app = build_app(settings)
     app.router.lifespan_context = lifespan

@@ -24,7 +24,7 @@ log = get_logger(__name__)
 
 async def live_generation(settings: InsightSettings) -> Generation:
     """The live generation; on the very first start, a new empty one made live at once."""
-    pool = await create_pool(settings.postgres.model_copy(update={"min_connections": 1, "max_connections": 2}))
+    pool = await create_pool(settings.login.model_copy(update={"min_connections": 1, "max_connections": 2}))
     try:
         async with pool.acquire() as conn:
             await generations.ensure_control(conn, settings.db_schema)

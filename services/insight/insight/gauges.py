@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from prometheus_client import Gauge
 
+from eventkit import row_scope
 from eventkit.logs import get_logger
 from eventkit.supervisor import pause, stop_requested
 
@@ -39,6 +40,7 @@ async def refresh(reader: Reader, settings: InsightSettings) -> None:
 
 async def keep_fresh(reader: Reader, settings: InsightSettings) -> None:
     """Refresh until asked to stop; a failed refresh keeps the last values and says so."""
+    row_scope.see(row_scope.EVERY)  # counts for operations, over every administration (this task only)
     while not stop_requested():
         try:
             await refresh(reader, settings)

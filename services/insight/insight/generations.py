@@ -14,6 +14,7 @@ import asyncpg
 
 from eventkit import access
 
+from . import row_security
 from .projections.journey import Generation
 from .settings import InsightSettings
 
@@ -73,7 +74,10 @@ async def switch(conn: asyncpg.Connection, base: str, generation: Generation) ->
         )
         for view in READER_VIEWS:
             await conn.execute(f"DROP VIEW IF EXISTS {base}.{view}")
-            await conn.execute(f"CREATE VIEW {base}.{view} AS SELECT * FROM {generation.schema}.{view}")
+            # Run as the reader, so the generation's row-level security applies through it (insight.row_security).
+            await conn.execute(f"CREATE VIEW {base}.{view} WITH (security_invoker = true) "
+                               f"AS SELECT * FROM {generation.schema}.{view}")
+        await row_security.grant_reader(conn, base, only=READER_VIEWS)  # not the access log
     return old
 
 

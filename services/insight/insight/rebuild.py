@@ -59,7 +59,7 @@ def rebuild_lock(base: str) -> str:
 
 
 async def rebuild(settings: InsightSettings, progress: Progress = lambda done, total: None) -> RebuildReport:
-    pool = await create_pool(settings.postgres)
+    pool = await create_pool(settings.login)
     try:
         producer = await start_producer(settings.kafka)
         try:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from eventkit.settings import Settings
+from eventkit.settings import PostgresSettings, Settings
 
 
 class InsightSettings(Settings):
     # Named db_schema, not schema: ``schema`` would shadow a pydantic BaseModel attribute.
     db_schema: str = Field("insight", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
     """Schema that readers query (the live pointer); each generation of the views lives in ``<db_schema>_g<n>``."""
+    db_role: str | None = "vantrum_insight"
+    """Its own database role, no superuser (``eventkit.provision``); ``VANTRUM_DB_ROLE`` to change it."""
+    reader_role: str = "vantrum_insight_reader"
+    """The role the HTTP API queries as (SELECT only, row-level security applies); used whenever ``db_role`` is."""
+
+    @property
+    def reader_login(self) -> PostgresSettings:
+        """The API's connections: the reader role, or (no ``db_role``: the DSN's user) the same login as the rest."""
+        return self.login.model_copy(update={"user": self.reader_role}) if self.db_role else self.login
     port: int = 8004
     at_risk_days: int = Field(14, ge=1)
     """A person waiting this many days or more since the last contact is flagged «at risk» on the waiting-now list."""

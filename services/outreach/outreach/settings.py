@@ -9,4 +9,6 @@ class OutreachSettings(Settings):
     # Named db_schema, not schema: ``schema`` would shadow a pydantic BaseModel attribute.
     db_schema: str = "outreach"
     """PostgreSQL schema of the outreach event store; tests use a namespace of their own."""
+    db_role: str | None = "vantrum_outreach"
+    """Its own database role, no superuser (``eventkit.provision``); ``VANTRUM_DB_ROLE`` to change it."""
     port: int = 8002

@@ -188,7 +188,8 @@ async def test_the_first_access_log_is_migrated_and_chained_as_it_stood(pool, ns
 
 async def test_the_commands_verify_and_list_the_log(audit, pool, settings):
     await five_rows(audit)
-    env = os.environ | {"VANTRUM_POSTGRES__DSN": settings.postgres.dsn, "VANTRUM_DB_SCHEMA": audit.schema}
+    # The log was made by the test's own (administrator) pool, so the command logs in as the DSN's user too.
+    env = os.environ | {"VANTRUM_POSTGRES__DSN": settings.postgres.dsn, "VANTRUM_DB_SCHEMA": audit.schema, "VANTRUM_DB_ROLE": ""}
 
     async def run(*command: str) -> tuple[int, str, str]:
         process = await asyncio.create_subprocess_exec(sys.executable, "-m", "intake", *command, env=env,

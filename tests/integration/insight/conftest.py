@@ -28,7 +28,9 @@ from insight.settings import InsightSettings
 
 
 def insight_settings(settings: Settings, ns: str, **overrides: object) -> InsightSettings:
-    return in_namespace(InsightSettings, settings, ns, **({"drop_grace": 0.0} | overrides))
+    """As the administrator (no ``db_role``): these tests build generations with the session's own pool, which the
+    service's role may not touch; the service's own role is tested in tests/integration/test_database_roles.py."""
+    return in_namespace(InsightSettings, settings, ns, **({"drop_grace": 0.0, "db_role": None} | overrides))
 
 
 async def prepare_topics(settings: InsightSettings) -> None:

@@ -27,6 +27,7 @@ async def case_opened(conn: asyncpg.Connection, envelope: Envelope, event: cw.Ca
         event.case_id, event.person_ref, event.origin_id, event.channel, event.area, event.administration,
         event.gender, event.first_contact_at, event.opened_at, event.episode, event.previous_case_id,
     )
+    await _been_in(conn, event.case_id, [event.administration])
 
 
 async def case_closed(conn: asyncpg.Connection, envelope: Envelope, event: cw.CaseClosed) -> None:
@@ -85,6 +86,16 @@ async def case_transferred(conn: asyncpg.Connection, envelope: Envelope, event: 
         "INSERT INTO transfers VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
         envelope.id, event.case_id, event.from_administration, event.to_administration, event.transferred_at,
     )
+    await _been_in(conn, event.case_id, [event.from_administration, event.to_administration])
+
+
+async def _been_in(conn: asyncpg.Connection, case_id: str, administrations: list[str]) -> None:
+    """Every administration the case has been in, which row-level security lets see it (insight.row_security)."""
+    await conn.execute(
+        """INSERT INTO cases (case_id, administrations) VALUES ($1, $2)
+           ON CONFLICT (case_id) DO UPDATE SET administrations =
+               ARRAY(SELECT DISTINCT unnest(cases.administrations || EXCLUDED.administrations) ORDER BY 1)""",
+        case_id, sorted(set(administrations)))
 
 
 async def stage_changed(conn: asyncpg.Connection, envelope: Envelope, event: cw.StageChanged) -> None:

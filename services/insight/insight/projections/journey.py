@@ -12,6 +12,7 @@ from eventkit import erasure
 from eventkit.envelope import Envelope
 from eventkit.events import Event, EventRegistry
 
+from .. import row_security
 from ..settings import InsightSettings
 from . import casework as casework_facts
 from . import entries, people, tables, views
@@ -60,6 +61,7 @@ class JourneyProjection:
         await conn.execute(people.DDL)
         if await conn.fetchval("SELECT to_regclass('case_measures') IS NULL"):
             await conn.execute(views.ddl(self.timezone))
+        await row_security.secure(conn, self.schema)
 
     async def handle(self, conn: asyncpg.Connection, envelope: Envelope, event: Event) -> None:
         await APPLY[type(event)](conn, envelope, event)

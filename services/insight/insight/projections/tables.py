@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS cases (
     self_supporting boolean
 );
 CREATE INDEX IF NOT EXISTS cases_by_person ON cases (person_ref, opened_at);
+-- Every administration the case has been in (opened in, transferred from or to): who may see its rows.
+ALTER TABLE cases ADD COLUMN IF NOT EXISTS administrations text[] NOT NULL DEFAULT '{}';
 CREATE INDEX IF NOT EXISTS cases_by_origin ON cases (origin_id);
 
 CREATE TABLE IF NOT EXISTS handler_events (
