@@ -245,11 +245,11 @@ class EventStore:
         rows = await db.fetch(query, stream_id)
         datas = [json.loads(r["data"]) for r in rows]
         keys = await keyring.keys(db, sealed_subjects(datas))
-        events = [self.registry.decode(r["type"], r["schema_version"], self.opened(r["type"], data, keys))
+        events = [self.registry.decode(r["type"], r["schema_version"], self._opened(r["type"], data, keys))
                   for r, data in zip(rows, datas)]
         return (rows[-1]["version"] if rows else 0), events
 
-    def opened(self, type_name: str, data: dict, keys: dict[str, bytes]) -> dict:
+    def _opened(self, type_name: str, data: dict, keys: dict[str, bytes]) -> dict:
         cls = self.registry.event_class(type_name) if type_name in self.registry else None
         return open_sealed(cls, data, keys)
 
@@ -279,7 +279,7 @@ class EventStore:
                     subject=r["stream_id"],
                     time=r["time"],
                     schemaversion=r["schema_version"],
-                    data=self.opened(r["type"], data, keys),
+                    data=self._opened(r["type"], data, keys),
                     sequence=r["version"],
                     correlationid=r["correlation_id"],
                     causationid=r["causation_id"],
