@@ -34,6 +34,8 @@ def strict(node: object) -> object:
     if not isinstance(node, dict):
         return node
     out = {key: strict(value) for key, value in node.items() if key != "description"}
+    if "properties" in node:  # field names, kept even when a field is called "description"
+        out["properties"] = {name: strict(value) for name, value in node["properties"].items()}
     if out.pop("x-kubernetes-int-or-string", False):
         out.pop("type", None)
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
