@@ -2,7 +2,7 @@
 
     python deploy/grafana/dashboards.py     # rewrites deploy/grafana/dashboards/*.json
 
-Grafana loads the JSON files through provisioning (provisioning/). A test (tests/deploy/test_grafana.py) keeps
+Grafana loads the JSON files through provisioning (provisioning/). A test (tests/deployment/test_grafana.py) keeps
 them equal to what this writes, validates them against Grafana's dashboard schema, and checks that every query
 names only metrics the services export. Stdlib only: it runs without the project's virtualenv.
 """
