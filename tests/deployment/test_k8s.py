@@ -137,6 +137,15 @@ def test_each_service_runs_with_its_port_probes_and_real_setting_names(overlay, 
         assert services[name]["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
 
 
+def test_a_drain_takes_one_replica_of_a_service_at_a_time(prod):
+    budgets = of_kind(prod, "PodDisruptionBudget")
+    assert set(budgets) == set(SERVICES)
+    deployments = of_kind(prod, "Deployment")
+    for name, budget in budgets.items():
+        assert budget["spec"]["maxUnavailable"] == 1
+        assert budget["spec"]["selector"] == deployments[name]["spec"]["selector"]
+
+
 def test_autoscaling_stops_at_the_partition_count(prod):
     autoscalers = of_kind(prod, "HorizontalPodAutoscaler")
     assert set(autoscalers) == set(SERVICES)
