@@ -109,7 +109,7 @@ def operations() -> dict:
     o.graph("Consumer retries", "Batches read again after a transient failure (database or broker away).",
             [("sum by (consumer) (increase(vantrum_consumer_retries_total[5m]))", "{{consumer}}")])
     o.row("Backlogs")
-    o.graph("Consumer lag", "Records behind the end of each topic, per consumer group (alert ConsumerLagHigh > 1000).",
+    o.graph("Consumer lag", "Records behind the end of each topic, per consumer group (alert ConsumerLagging above 1000).",
             [("sum by (consumer) (vantrum_consumer_lag)", "{{consumer}}")], thresholds=[(1000, "red")])
     o.graph("Consumer lag by partition", "Where the lag is: one partition far behind points at one stuck stream.",
             [("max by (consumer, topic, partition) (vantrum_consumer_lag)", "{{consumer}} {{topic}}/{{partition}}")])
@@ -130,7 +130,7 @@ def operations() -> dict:
     o.row("Background tasks")
     o.stat("Tasks down", "Background tasks (relays, consumers, monitors) waiting to restart after a failure.",
            "count(vantrum_task_up == 0) or vector(0)", thresholds=[(1, "red")])
-    o.stat("Restarts (1 h)", "Restarts of background tasks after a failure (alert TaskRestartingOften > 5 in 15 min).",
+    o.stat("Restarts (1 h)", "Restarts of background tasks after a failure (alert BackgroundTaskFlapping above 5 in 15 min).",
            "sum(increase(vantrum_task_restarts_total[1h]))", thresholds=[(1, "orange"), (6, "red")])
     o.graph("Task running", "1 while a task runs, 0 while it waits to restart.",
             [("min by (task) (vantrum_task_up)", "{{task}}")], w=12)
@@ -142,7 +142,7 @@ def operations() -> dict:
     o.text("HTTP requests", "The services do not yet export request counts or latencies (no histogram in "
            "`eventkit/http.py`), so this row shows what Prometheus measures itself: whether each service answers its "
            "scrape, and how long `/metrics/` took. Health: `/health/ready` per service.", h=3)
-    o.graph("Service up", "1 when Prometheus could scrape the service's /metrics/ (alert on this in your Prometheus).",
+    o.graph("Service up", "1 when Prometheus could scrape the service's /metrics/ (no rule in deploy/prometheus watches it yet).",
             [('up{system="vantrum"}', "{{instance}}")], w=8)
     o.graph("Scrape duration", "How long each service took to answer /metrics/: a slow answer means a busy event loop.",
             [('scrape_duration_seconds{system="vantrum"}', "{{instance}}")], "s", w=8)

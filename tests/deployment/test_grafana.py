@@ -183,3 +183,10 @@ def test_the_operations_dashboard_covers_every_platform_metric_and_the_managers_
     managers = {m for expr in queries(DASHBOARDS["managers.json"]) for m in metric_names(expr)}
     assert managers == {"vantrum_people_waiting_now", "vantrum_people_at_risk", "vantrum_wait_median_days",
                         "vantrum_wait_p90_days"}
+
+
+def test_the_alerts_a_panel_names_are_the_rules_prometheus_loads():
+    rules = yaml.safe_load((GRAFANA.parent / "prometheus" / "alerts.yml").read_text())
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    named = {m for d in DASHBOARDS.values() for p in panels(d) for m in re.findall(r"alert (\w+)", p.get("description", ""))}
+    assert named and named <= alerts, named - alerts
