@@ -166,7 +166,7 @@ def managers() -> dict:
            "Days from first contact to the first meeting, all ended waits.",
            "max(vantrum_wait_median_days)", "d", thresholds=[(14, "orange"), (28, "red")])
     m.stat("90:e percentilen · p90 wait", "9 av 10 fick sitt första möte inom så många dagar (larm över 28). "
-           "9 in 10 had their first meeting within this many days (alert above 28).",
+           "9 in 10 had their first meeting within this many days (alert WaitLongerThanFourWeeks above 28).",
            "max(vantrum_wait_p90_days)", "d", thresholds=[(28, "red")])
     m.row("Över tid · Over time")
     m.graph("Väntar och i riskzonen · Waiting and at risk", "Hur många som väntar, dag för dag.",

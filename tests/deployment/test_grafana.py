@@ -188,5 +188,5 @@ def test_the_operations_dashboard_covers_every_platform_metric_and_the_managers_
 def test_the_alerts_a_panel_names_are_the_rules_prometheus_loads():
     rules = yaml.safe_load((GRAFANA.parent / "prometheus" / "alerts.yml").read_text())
     alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
-    named = {m for d in DASHBOARDS.values() for p in panels(d) for m in re.findall(r"alert (\w+)", p.get("description", ""))}
+    named = {m for d in DASHBOARDS.values() for p in panels(d) for m in re.findall(r"alert ([A-Z]\w+)", p.get("description", ""))}
     assert named and named <= alerts, named - alerts
