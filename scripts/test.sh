@@ -29,6 +29,14 @@ if ! command -v promtool >/dev/null; then
     fi
 fi
 
+# The Kubernetes manifest tests render deploy/k8s with kustomize, built once from its Go module into .tools/go/bin.
+if [ ! -x .tools/go/bin/kustomize ]; then
+    GO=$(command -v go || echo /usr/local/go/bin/go)
+    echo "test: building kustomize (Go module sigs.k8s.io/kustomize/kustomize/v5) into .tools/go/bin"
+    GOBIN="$PWD/.tools/go/bin" "$GO" install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1 >/dev/null \
+        || { echo "test: could not build kustomize with go install (Go 1.22+ needed)" >&2; exit 1; }
+fi
+
 # Local use: the development pseudonym key (unless VANTRUM_PSEUDONYM_KEY is set) is accepted only in dev and test.
 export VANTRUM_MODE="${VANTRUM_MODE:-test}"
 if [ -z "${VANTRUM_KAFKA__BOOTSTRAP_SERVERS:-}" ] || [ -z "${VANTRUM_POSTGRES__DSN:-}" ]; then

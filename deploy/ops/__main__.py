@@ -1,0 +1,87 @@
+"""``python -m deploy.ops``: see deploy/ops/__init__.py."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .views import OpsSettings
+
+from .views import LOCAL_SERVICES, SCHEMAS, consumer_lag, statuses, waiting_records
+
+cli = typer.Typer(help="Väntrum for operators: every service's state, consumer lag, what waits for a person.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+def _services(given: list[str]) -> dict[str, str]:
+    if not given:
+        return LOCAL_SERVICES
+    try:
+        return {name: url.rstrip("/") for name, url in (item.split("=", 1) for item in given)}
+    except ValueError:
+        raise typer.BadParameter("give each service as name=url, e.g. casework=http://casework") from None
+
+
+@cli.command()
+def status(service: list[str] = typer.Option([], help="name=url of a service (default: the four local ones)")) -> None:
+    """Readiness, background tasks, outbox backlog, parked records, dead letters and lag of every service.
+    Exits 1 when a service is not ready or does not answer."""
+    async def read():
+        async with httpx.AsyncClient(timeout=10) as client:
+            return await statuses(client, _services(service))
+
+    found = asyncio.run(read())
+    table = Table(title="services")
+    for column in ("service", "ready", "tasks (restarts)", "outbox backlog", "oldest unsent", "parked",
+                   "dead letters", "consumer lag", "problem"):
+        table.add_column(column)
+    for s in found:
+        tasks = ", ".join(f"{name}{'' if t['state'] == 'running' else ' ' + t['state'].upper()}"
+                          + (f" ({t['restarts']})" if t["restarts"] else "") for name, t in s.tasks.items())
+        table.add_row(s.name, {True: "yes", False: "NO", None: "no answer"}[s.ready], tasks,
+                      _per(s.backlog), _per(s.oldest_seconds, " s"), _per(s.parked), _per(s.dead_letters),
+                      _per(s.lag), s.problem)
+    console.print(table)
+    if not all(s.ready for s in found):
+        raise typer.Exit(1)
+
+
+@cli.command()
+def lag(group: str = typer.Option("", help="Only consumer groups whose name contains this")) -> None:
+    """Committed offset, end of the partition and lag, per consumer group and partition, read from Kafka."""
+    rows = asyncio.run(consumer_lag(OpsSettings().kafka, group))
+    table = Table(title=f"consumer lag ({OpsSettings().kafka.bootstrap_servers})")
+    for column in ("group", "topic", "partition", "committed", "end", "lag"):
+        table.add_column(column, justify="right" if column in ("partition", "committed", "end", "lag") else "left")
+    for row in rows:
+        table.add_row(row.group, row.topic, str(row.partition), "—" if row.committed is None else str(row.committed),
+                      str(row.end), str(row.lag))
+    console.print(table)
+
+
+@cli.command()
+def waiting(all_: bool = typer.Option(False, "--all", help="Also list dead letters already replayed")) -> None:
+    """Parked outbox records and dead letters of every service, with the reason. Replay them with the owning
+    service: python -m <service> parked --replay ID / dead-letters --replay ID."""
+    found = asyncio.run(waiting_records(OpsSettings().postgres.dsn, SCHEMAS, all_))
+    table = Table(title="what waits for a person")
+    for column in ("service", "id", "where", "topic", "key", "bytes", "reason", "since", "state"):
+        table.add_column(column)
+    for name, records in found.items():
+        for r in records:
+            table.add_row(name, r.id, r.where, r.topic, r.key, str(r.bytes), r.reason, f"{r.since:%Y-%m-%d %H:%M}",
+                          r.state)
+    console.print(table if table.row_count else "nothing waits: no parked records, no dead letters")
+
+
+def _per(values: dict[str, float], unit: str = "") -> str:
+    return ", ".join(f"{key} {value:,.0f}{unit}" for key, value in values.items() if value) or "0"
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,185 @@
+"""deploy/k8s renders (kustomize), every manifest passes Kubernetes' and the operators' schemas, and what it
+says agrees with the code: the topics of shared/contracts, the settings' variable names, the health endpoints."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import shutil
+import subprocess
+from collections import Counter
+
+import pytest
+
+from contracts import topics
+from eventkit.kafka import UNLIMITED_RETENTION, ensure_topics
+from eventkit.settings import Settings
+
+from .k8s import K8S, ROOT, build, problems, render, render_prod_with_examples
+
+SERVICES = {"intake": "intake.settings.IntakeSettings", "outreach": "outreach.settings.OutreachSettings",
+            "casework": "casework.settings.CaseworkSettings", "insight": "insight.settings.InsightSettings"}
+PARTITIONS = inspect.signature(ensure_topics).parameters["partitions"].default
+HELPER_VARIABLES = {"VANTRUM_DB_PASSWORD"}
+"""Not a setting: the database password, set from its Secret so VANTRUM_POSTGRES__DSN can name it as $(…)."""
+
+
+def settings_class(name: str) -> type[Settings]:
+    module, _, cls = SERVICES[name].rpartition(".")
+    return getattr(__import__(module, fromlist=[cls]), cls)
+
+
+def variable_names(cls: type, prefix: str = "VANTRUM_") -> set[str]:
+    """Every environment variable pydantic-settings reads for ``cls`` (nested models joined with __)."""
+    names = set()
+    for field_name, field in cls.model_fields.items():
+        name = prefix + field_name.upper()
+        names.add(name)
+        if isinstance(field.annotation, type) and hasattr(field.annotation, "model_fields"):
+            names |= variable_names(field.annotation, name + "__")
+    return names
+
+
+@pytest.fixture(scope="module")
+def dev() -> list[dict]:
+    return render(K8S / "overlays" / "dev")
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory) -> list[dict]:
+    return render_prod_with_examples(tmp_path_factory.mktemp("prod"))
+
+
+def of_kind(docs: list[dict], kind: str) -> dict[str, dict]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_every_rendered_manifest_passes_the_kubernetes_and_operator_schemas(overlay, request):
+    docs = request.getfixturevalue(overlay)
+    kinds = Counter(d["kind"] for d in docs)
+    assert {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "Deployment", "Service", "HorizontalPodAutoscaler",
+            "NetworkPolicy", "Secret", "ConfigMap"} <= kinds.keys()
+    refused = {f"{d['kind']}/{d['metadata']['name']}": found for d in docs if (found := problems(d))}
+    assert not refused, refused
+    assert all(d["metadata"]["namespace"] == {"dev": "vantrum-dev", "prod": "vantrum"}[overlay] for d in docs)
+
+
+BROKEN = {
+    "replicas as a string": ("Deployment", lambda d: d["spec"].__setitem__("replicas", "2")),
+    "an unknown field in a Kafka spec": ("Kafka", lambda d: d["spec"]["kafka"].__setitem__("replicationFactor", 3)),
+    "partitions as a string": ("KafkaTopic", lambda d: d["spec"].__setitem__("partitions", "three")),
+    "a Cluster without instances as a number": ("Cluster", lambda d: d["spec"].__setitem__("instances", "3")),
+    "a probe on a port field misspelt": ("Deployment", lambda d: d["spec"]["template"]["spec"]["containers"][0]
+                                         ["readinessProbe"]["httpGet"].__setitem__("prot", 8001)),
+    "a NetworkPolicy with an unknown policy field": ("NetworkPolicy", lambda d: d["spec"].__setitem__("deny", True)),
+}
+
+
+@pytest.mark.parametrize("breakage", BROKEN, ids=list(BROKEN))
+def test_a_broken_manifest_is_refused(dev, breakage):
+    kind, break_it = BROKEN[breakage]
+    doc = copy.deepcopy(next(d for d in dev if d["kind"] == kind))
+    assert problems(doc) == []
+    break_it(doc)
+    assert problems(doc), f"{breakage} was not refused"
+
+
+def test_kafka_is_three_kraft_brokers_replicating_each_write_to_two_at_least(prod):
+    (pool,) = of_kind(prod, "KafkaNodePool").values()
+    (kafka,) = of_kind(prod, "Kafka").values()
+    assert pool["spec"]["replicas"] == 3 and set(pool["spec"]["roles"]) == {"controller", "broker"}
+    assert pool["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+    assert "zookeeper" not in kafka["spec"]
+    config = kafka["spec"]["kafka"]["config"]
+    assert (config["default.replication.factor"], config["min.insync.replicas"]) == (3, 2)
+    assert config["offsets.topic.replication.factor"] == 3 and config["auto.create.topics.enable"] is False
+
+
+def test_every_contract_topic_is_a_kafka_topic_kept_for_ever_with_three_replicas(prod):
+    kafka_topics = {t["spec"]["topicName"]: t["spec"] for t in of_kind(prod, "KafkaTopic").values()}
+    assert sorted(kafka_topics) == sorted(topics.ALL)
+    for name, spec in kafka_topics.items():
+        assert (spec["partitions"], spec["replicas"], spec["config"]["min.insync.replicas"]) == (PARTITIONS, 3, 2), name
+        assert {k: str(spec["config"][k]) for k in UNLIMITED_RETENTION} == UNLIMITED_RETENTION, name
+
+
+def test_postgres_is_three_instances_bootstrapped_with_the_owner_secret(prod):
+    (cluster,) = of_kind(prod, "Cluster").values()
+    assert cluster["spec"]["instances"] == 3
+    secret = cluster["spec"]["bootstrap"]["initdb"]["secret"]["name"]
+    assert secret in of_kind(prod, "Secret"), "the Cluster names a Secret the overlay renders (no hash suffix)"
+    assert of_kind(prod, "Secret")[secret]["type"] == "kubernetes.io/basic-auth"
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_each_service_runs_with_its_port_probes_and_real_setting_names(overlay, request):
+    docs = request.getfixturevalue(overlay)
+    deployments, services = of_kind(docs, "Deployment"), of_kind(docs, "Service")
+    maps = {**of_kind(docs, "ConfigMap"), **of_kind(docs, "Secret")}
+    assert set(deployments) == set(SERVICES) == {p.name for p in (ROOT / "services").iterdir()
+                                                 if (p / p.name / "app.py").exists()}
+    for name, deployment in deployments.items():
+        known = variable_names(settings_class(name)) | HELPER_VARIABLES
+        port = settings_class(name).model_fields["port"].default
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["command"] == ["python", "-m", name, "serve", "--host", "0.0.0.0", "--port", str(port)]
+        assert container["ports"] == [{"name": "http", "containerPort": port}]
+        assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
+        used = {e["name"] for e in container["env"]}
+        for source in container["envFrom"]:
+            ref = source.get("configMapRef") or source["secretRef"]
+            used |= set(maps[ref["name"]].get("data", {}))
+        assert used <= known, f"{name}: {sorted(used - known)} are not settings of {SERVICES[name]}"
+        assert {"VANTRUM_KAFKA__BOOTSTRAP_SERVERS", "VANTRUM_POSTGRES__DSN", "VANTRUM_PSEUDONYM_KEY",
+                "VANTRUM_AUTH__ISSUER", "VANTRUM_MODE"} <= used
+        assert services[name]["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+
+
+def test_a_drain_takes_one_replica_of_a_service_at_a_time(prod):
+    budgets = of_kind(prod, "PodDisruptionBudget")
+    assert set(budgets) == set(SERVICES)
+    deployments = of_kind(prod, "Deployment")
+    for name, budget in budgets.items():
+        assert budget["spec"]["maxUnavailable"] == 1
+        assert budget["spec"]["selector"] == deployments[name]["spec"]["selector"]
+
+
+def test_autoscaling_stops_at_the_partition_count(prod):
+    autoscalers = of_kind(prod, "HorizontalPodAutoscaler")
+    assert set(autoscalers) == set(SERVICES)
+    for name, hpa in autoscalers.items():
+        assert hpa["spec"]["scaleTargetRef"]["name"] == name
+        assert 2 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"] <= PARTITIONS
+
+
+def test_network_policies_deny_by_default_and_let_the_services_reach_only_kafka_postgres_and_the_provider(prod):
+    policies = of_kind(prod, "NetworkPolicy")
+    deny = policies["default-deny"]["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    services = policies["services"]["spec"]
+    assert services["podSelector"]["matchLabels"] == {"app.kubernetes.io/component": "service"}
+    reached = sorted(port["port"] for rule in services["egress"] for port in rule["ports"])
+    assert reached == [443, 5432, 9092]
+    for deployment in of_kind(prod, "Deployment").values():
+        assert deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "service"
+
+
+def test_no_secret_value_is_committed_for_production(prod):
+    overlay = K8S / "overlays" / "prod"
+    examples = sorted(overlay.glob("*.env.example"))
+    assert [e.name for e in examples] == ["db.env.example", "oidc.env.example", "secrets.env.example"]
+    for example in examples:
+        assert "REPLACE_ME" in example.read_text()
+        ignored = subprocess.run(["git", "check-ignore", "-q", str(example.with_suffix(""))], cwd=ROOT)
+        assert ignored.returncode == 0, f"{example.with_suffix('').name} would be committed"
+    committed = subprocess.run(["git", "ls-files", str(overlay)], cwd=ROOT, capture_output=True, text=True).stdout
+    assert not [line for line in committed.splitlines() if line.endswith(".env")]
+
+
+def test_production_does_not_render_until_its_secrets_are_filled_in(tmp_path):
+    prod = tmp_path / "k8s"
+    shutil.copytree(K8S, prod, ignore=shutil.ignore_patterns("*.env"))
+    run = build(prod / "overlays" / "prod")
+    assert run.returncode != 0 and ".env" in run.stderr
