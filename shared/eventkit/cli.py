@@ -95,7 +95,7 @@ def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
 
         async def work(pool) -> None:
             erased.extend(await erasure.erase(
-                pool, settings.db_schema, settings.kafka.topic(erasure.ERASURES_TOPIC), f"vantrum/{name}",
+                pool, settings.db_schema, settings.kafka.topic(erasure.ERASURES_TOPIC),
                 settings.pseudonym_key.get_secret_value().encode(), identifier, kind,
                 access.Actor(staff=by, role="cli", purpose="erasure")))
 

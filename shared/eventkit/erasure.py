@@ -27,6 +27,8 @@ from .pseudonym import person_ref
 
 ERASURES_TOPIC = "privacy.erasure.v1"
 """Where every service announces erasures (before the topic prefix); the read side follows it."""
+PRODUCER = "erasure"
+"""Its CloudEvents source is ``vantrum/erasure`` whichever service's command line ran it."""
 
 
 class PersonErased(Event):
@@ -39,11 +41,11 @@ class PersonErased(Event):
 registry = EventRegistry(PersonErased)
 
 
-async def erase(pool: asyncpg.Pool, schema: str, topic: str, source: str, pseudonym_key: bytes, identifier: str,
-                kind: str, actor: access.Actor) -> list[str]:
+async def erase(pool: asyncpg.Pool, schema: str, topic: str, pseudonym_key: bytes, identifier: str, kind: str,
+                actor: access.Actor) -> list[str]:
     """Erase the person behind a normalised personnummer (``kind="pnr"``) or alias (``kind="alias"``);
     returns the subject ids erased ([] when nobody has that identifier)."""
-    store = EventStore(pool, schema, registry, source, topic)
+    store = EventStore(pool, schema, registry, f"vantrum/{PRODUCER}", topic)
     await access.Audit.open(pool, schema)
     async with pool.acquire() as conn, conn.transaction():
         erased = await keyring.erase(conn, person_ref(pseudonym_key, identifier, kind))

@@ -65,9 +65,11 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str], partitions: 
     admin = await _start_admin(settings)
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(t, num_partitions=partitions, replication_factor=1, topic_configs=UNLIMITED_RETENTION)
-                   for t in topics if t not in existing]
+        missing = [t for t in topics if t not in existing]
         if missing:
+            replicas = await _default_replication_factor(admin)  # the cluster's choice: 1 here, 3 on three brokers
+            missing = [NewTopic(t, num_partitions=partitions, replication_factor=replicas,
+                                topic_configs=UNLIMITED_RETENTION) for t in missing]
             # The broker answers refusals per topic in the response instead of raising them.
             for topic, code, message in (await admin.create_topics(missing)).topic_errors:
                 if code not in (0, TopicAlreadyExistsError.errno):  # already exists: another service was first
@@ -78,6 +80,18 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str], partitions: 
         raise _unreachable(settings, error) from None
     finally:
         await admin.close()
+
+
+async def _default_replication_factor(admin: AIOKafkaAdminClient) -> int:
+    """The brokers' ``default.replication.factor`` (aiokafka cannot leave a new topic's to the broker)."""
+    broker = (await admin.describe_cluster())["brokers"][0]["node_id"]
+    wanted = {"default.replication.factor": None}
+    responses = await admin.describe_configs([ConfigResource(ConfigResourceType.BROKER, str(broker), wanted)])
+    for resource in (r for response in responses for r in response.to_object()["resources"]):
+        for entry in resource["config_entries"]:
+            if entry["config_names"] == "default.replication.factor" and entry["config_value"]:
+                return int(entry["config_value"])
+    return 1
 
 
 async def _warn_about_finite_retention(admin: AIOKafkaAdminClient, topics: list[str]) -> None:

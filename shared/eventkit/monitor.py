@@ -79,10 +79,13 @@ class Monitor:
         groups = list(self.groups())
         if not groups:
             return
-        await ends.topics()  # refresh metadata, so new partitions are seen
+        # The topics' partitions as the brokers say now (new ones are seen); the consumer's own metadata cache
+        # is not filled by a topics() call, so it is not asked.
+        described = await admin.describe_topics(sorted({t for g in groups for t in g.topics}))
+        known = {d["topic"]: sorted(p["partition"] for p in d["partitions"]) for d in described if not d["error_code"]}
         lag: dict[tuple[str, str, int], int] = {}
         for group in groups:
-            partitions = [TopicPartition(t, p) for t in group.topics for p in sorted(ends.partitions_for_topic(t) or ())]
+            partitions = [TopicPartition(t, p) for t in group.topics for p in known.get(t, ())]
             if not partitions:
                 continue
             committed = await admin.list_consumer_group_offsets(group.group_id, partitions=partitions)

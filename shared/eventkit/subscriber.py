@@ -41,7 +41,8 @@ async def _raw(message: KafkaMessage) -> object:
 
 def broker_for(bootstrap_servers: str) -> KafkaBroker:
     # FastStream logs every message at INFO; our own lines (structlog) already say what matters.
-    return KafkaBroker(bootstrap_servers, log_level=logging.DEBUG)
+    # A comma-separated list is several brokers: FastStream would take the string for one host.
+    return KafkaBroker(bootstrap_servers.split(","), log_level=logging.DEBUG)
 
 
 def subscribe(broker: KafkaBroker, inbox: Inbox, retry_pause: float = 1.0) -> LogicSubscriber:

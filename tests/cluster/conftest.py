@@ -25,7 +25,6 @@ from faults.processes import Services
 CLUSTER_DIR = ROOT / ".local" / "cluster"
 TOPIC_SETTINGS = {**UNLIMITED_RETENTION, "min.insync.replicas": "2"}
 """What deploy/k8s/base/topics.yaml gives every topic."""
-BOOTSTRAP_NODE = 1
 
 
 def _load_cluster_module():
@@ -68,11 +67,8 @@ class ClusterPlatform(Platform):
 
     @property
     def services_bootstrap(self) -> str:
-        """The services are given node 1 alone, and learn the other brokers from its metadata: with the whole list,
-        casework's and insight's FastStream consumers cannot start (eventkit.subscriber.broker_for passes the comma-
-        separated string as ONE host; test_a_faststream_broker_takes_the_whole_bootstrap_list shows it). Node 1 is
-        therefore never the one stopped. Once the kit splits the list, give the services all three."""
-        return f"{cluster_module.HOST}:{self.cluster.node(BOOTSTRAP_NODE).port}"
+        """The services are given all three brokers, as a managed cluster's bootstrap list would be."""
+        return self.bootstrap_servers
 
     def service_env(self) -> dict[str, str]:
         env = self.servers_env()
@@ -126,7 +122,7 @@ class ClusterPlatform(Platform):
     async def outage(self, server: str, seconds: float) -> tuple[float, float, float]:
         assert server == "kafka", "the three-broker test stops brokers only"
         leaders = [leader for (topic, _), (leader, _, _) in (await self.replicas()).items()
-                   if topic in topics.ALL and leader != BOOTSTRAP_NODE]
+                   if topic in topics.ALL]
         node_id = max(set(leaders), key=leaders.count)
         self.stopped.append(node_id)
         began = time.monotonic()

@@ -55,9 +55,6 @@ async def test_journeys_lose_nothing_while_one_of_three_brokers_stops_and_starts
     say(f"every partition ({len(partitions)}, Kafka's own topics too) has three replicas, all in sync again")
 
 
-@pytest.mark.xfail(strict=True, reason="eventkit.subscriber.broker_for hands FastStream the comma-separated list as "
-                   "one string, which FastStream wraps as a single host: remove this mark and the services' one-broker "
-                   "bootstrap in conftest.py once the kit splits it")
 async def test_a_faststream_broker_takes_the_whole_bootstrap_list(cluster_platform):
     broker = broker_for(cluster_platform.bootstrap_servers)
     try:
@@ -66,8 +63,6 @@ async def test_a_faststream_broker_takes_the_whole_bootstrap_list(cluster_platfo
         await broker.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="eventkit.kafka.ensure_topics creates a missing topic with replication factor 1 "
-                   "instead of the broker's default (3 here): remove this mark once it leaves the choice to the broker")
 async def test_a_topic_the_kit_creates_on_a_cluster_is_replicated_like_the_others(cluster_platform):
     topic = "kit-created.v1"
     await ensure_topics(KafkaSettings(bootstrap_servers=cluster_platform.bootstrap_servers), [topic])

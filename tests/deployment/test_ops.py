@@ -101,10 +101,6 @@ def test_the_command_line_prints_the_lag_table(settings, monkeypatch):
     assert "consumer lag" in result.output and "committed" in result.output
 
 
-@pytest.mark.xfail(strict=True, reason="eventkit.monitor.measure_lag asks AIOKafkaConsumer.partitions_for_topic after "
-                   "ends.topics(), which fetches metadata without keeping it: the partitions stay unknown, so no "
-                   "vantrum_consumer_lag series is ever exported (nor counted by /health/ready). Remove this mark "
-                   "once the kit reads the partitions from the metadata it fetched")
 async def test_casework_exports_the_lag_of_its_consumer(casework):
     service, client = casework
 
