@@ -4,8 +4,13 @@
     .venv/bin/python -m deploy.ops lag           # committed offset, end and lag per consumer group and partition
     .venv/bin/python -m deploy.ops waiting       # parked outbox records and dead letters of every service
 
-It reads what already exists (each service's /health/ready and /metrics/, Kafka's consumer group offsets, the
-services' tables through eventkit.parked) and changes nothing. Replays and rebuilds stay with the service that
-owns the records: ``python -m <service> parked --replay ID``, ``python -m <service> dead-letters --replay ID``,
-``python -m insight rebuild``.
+    .venv/bin/python -m deploy.ops casework dead-letters --replay ID   # any service's own command, under its name
+    .venv/bin/python -m deploy.ops intake parked --replay ID
+    .venv/bin/python -m deploy.ops insight rebuild
+    .venv/bin/python -m deploy.ops intake erase --by STAFF_ID          # asks for the personnummer
+
+The first three read what already exists (each service's /health/ready and /metrics/, Kafka's consumer group
+offsets, the services' tables through eventkit.parked) and change nothing. What changes something (replays, a
+rebuild, an erasure) is the owning service's own command line, mounted here under the service's name, so there is
+one implementation of each, run with that service's settings and database role.
 """

@@ -9,13 +9,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .views import OpsSettings
+from casework.__main__ import cli as casework_cli
+from insight.__main__ import cli as insight_cli
+from intake.__main__ import cli as intake_cli
+from outreach.__main__ import cli as outreach_cli
 
-from .views import LOCAL_SERVICES, SCHEMAS, consumer_lag, statuses, waiting_records
+from .views import LOCAL_SERVICES, SCHEMAS, OpsSettings, consumer_lag, statuses, waiting_records
 
-cli = typer.Typer(help="Väntrum for operators: every service's state, consumer lag, what waits for a person.",
+cli = typer.Typer(help="Väntrum for operators: every service's state, consumer lag, what waits for a person; "
+                       "and each service's own commands (replay, rebuild, erase, audit) under its name.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
+
+# Each service's own command line, under its name: `deploy.ops casework dead-letters --replay ID`,
+# `deploy.ops insight rebuild`, `deploy.ops intake erase --by ID`. One implementation, found in one place.
+for _name, _service_cli in (("intake", intake_cli), ("outreach", outreach_cli), ("casework", casework_cli),
+                            ("insight", insight_cli)):
+    cli.add_typer(_service_cli, name=_name, help=f"The {_name} service's own commands (python -m {_name} …)")
 
 
 def _services(given: list[str]) -> dict[str, str]:

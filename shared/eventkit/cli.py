@@ -24,8 +24,9 @@ from .settings import Settings
 
 
 def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
-                create_app: Callable[[Settings], FastAPI]) -> typer.Typer:
-    """A typer app with ``serve`` and ``openapi``; a service may add commands of its own to it."""
+                create_app: Callable[[Settings], FastAPI], writes: bool = True) -> typer.Typer:
+    """A typer app with ``serve`` and ``openapi``; a service may add commands of its own to it. ``writes``: a write
+    service, whose role may delete keys, so it has ``erase`` (the read side only reads them)."""
     make_settings = settings_or_exit(name, make_settings)
     cli = typer.Typer(help=help, no_args_is_help=True, add_completion=False)
 
@@ -78,7 +79,6 @@ def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
 
         _with_database(name, settings, work)
 
-    @cli.command()
     def erase(by: str = typer.Option(..., help="Staff id of who carries out the erasure (kept in the access log)"),
               alias: bool = typer.Option(False, "--alias", help="Erase an outreach alias instead of a personnummer")) -> None:
         """Erase a person (asks for the personnummer, or the alias, without echoing it): their data keys and lookup
@@ -104,6 +104,9 @@ def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
             typer.echo(f"{name}: nobody with that {'alias' if alias else 'personnummer'} is known; nothing erased", err=True)
             raise typer.Exit(1)
         typer.echo(f"{name}: erased {len(erased)} subject(s): {', '.join(erased)}")
+
+    if writes:
+        cli.command()(erase)
 
     @cli.command("audit")
     def audit(limit: int = typer.Option(20, help="How many of the latest rows")) -> None:

@@ -18,7 +18,7 @@ from .rebuild import IncompleteHistory, RebuildAlreadyRunning, rebuild as run_re
 from .settings import InsightSettings
 
 cli = service_cli("insight", "Väntrum insight: the read side (waits, waiting now, outcomes, continuity).",
-                  InsightSettings, create_app)
+                  InsightSettings, create_app, writes=False)
 
 
 @cli.command()
