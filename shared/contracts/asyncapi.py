@@ -20,6 +20,7 @@ import typing
 from pydantic.json_schema import models_json_schema
 
 from eventkit import erasure
+from eventkit.envelope import cloud_type
 from eventkit.events import Event, EventRegistry
 
 from . import casework, intake, outreach, topics, vocabulary
@@ -86,7 +87,9 @@ def _headers(producer: str, cls: type[Event]) -> dict:
             "ce_specversion": {"const": "1.0"},
             "ce_id": {**text, "format": "uuid", "description": "The event id; consumers skip an id they applied"},
             "ce_source": {"const": SOURCE_PREFIX + producer},
-            "ce_type": {"const": cls.type_name()},
+            "ce_type": {"const": cloud_type(SOURCE_PREFIX + producer, cls.type_name()),
+                        "description": "Namespaced; the last dot-separated part is the event's name, as records from "
+                                       "before the namespace carry it alone (readers take both)"},
             "ce_subject": {**text, "description": "The stream id (also the record's key)"},
             "ce_time": {**text, "format": "date-time", "description": "When the event was stored"},
             "ce_dataschema": {"const": f"urn:vantrum:event:{cls.type_name()}:v{cls.version}"},
@@ -171,7 +174,8 @@ def catalogue(spec: dict) -> str:
              "Generated from `shared/contracts` by `python -m contracts.asyncapi catalogue > docs/events.md`; a unit "
              "test fails when this page is stale. The machine-readable form is `docs/asyncapi.json` (AsyncAPI 3.0).",
              "", CLOUDEVENTS + " Headers of every event: `ce_specversion`, `ce_id`, `ce_source` (`vantrum/<producer>`), "
-             "`ce_type` (the event's name), `ce_subject` (the stream id), `ce_time`, `ce_dataschema` "
+             "`ce_type` (`se.vantrum.<producer>.<event>`; its last part is the event's name, which older records "
+             "carry alone and readers still take), `ce_subject` (the stream id), `ce_time`, `ce_dataschema` "
              "(`urn:vantrum:event:<type>:v<version>`), `ce_schemaversion`, `ce_sequence`, `ce_correlationid`, "
              "`ce_causationid`, `content-type`.", "",
              "**Personal fields** (marked 🔒): a field is personal when its type is one of these vocabulary types "

@@ -4,6 +4,12 @@ Attributes travel as ``ce_*`` headers and the event's data is the JSON value, so
 any CloudEvents-aware consumer (and a human with kcat) can read our topics.
 The Kafka key is the stream id: all events of one case land in one partition
 and stay in order.
+
+On the wire ``ce_type`` is namespaced, ``se.vantrum.<source service>.<Event>``
+(``se.vantrum.casework.CaseOpened``), as CloudEvents asks of a type; inside, the
+envelope keeps the event's own name. Readers take either form, so records from
+before the namespace (and their producers) still read, and a consumer matching
+the old names compares the last dot-separated part, which is the old name.
 """
 
 from __future__ import annotations
@@ -21,6 +27,17 @@ CONTENT_TYPE = "application/json"
 # CloudEvents attributes we put in headers, with the header name they use.
 _REQUIRED = ("id", "source", "type", "specversion")
 _HEADER_PREFIX = "ce_"
+TYPE_NAMESPACE = "se.vantrum"
+
+
+def cloud_type(source: str, type_name: str) -> str:
+    """``se.vantrum.casework.CaseOpened`` for source ``vantrum/casework`` and event ``CaseOpened``."""
+    return f"{TYPE_NAMESPACE}.{source.rsplit('/', 1)[-1]}.{type_name}"
+
+
+def event_name(ce_type: str) -> str:
+    """The event's own name from a namespaced type, or the type as it is (an older record's bare name)."""
+    return ce_type.rsplit(".", 1)[-1] if ce_type.startswith(TYPE_NAMESPACE + ".") else ce_type
 
 
 class InvalidEnvelope(ValueError):
@@ -64,7 +81,7 @@ def to_record(envelope: Envelope, topic: str) -> KafkaRecord:
         "specversion": SPEC_VERSION,
         "id": str(envelope.id),
         "source": envelope.source,
-        "type": envelope.type,
+        "type": cloud_type(envelope.source, envelope.type),
         "subject": envelope.subject,
         "time": envelope.time.isoformat(),
         "dataschema": envelope.dataschema,
@@ -105,6 +122,7 @@ def from_record(value: bytes | None, headers: list[tuple[str, bytes]] | tuple) -
     if not isinstance(data, dict):
         raise InvalidEnvelope("value must be a JSON object")
     attributes.setdefault("schemaversion", "1")
+    attributes["type"] = event_name(attributes["type"])
     attributes.pop("specversion")
     attributes.pop("dataschema", None)
     try:

@@ -18,6 +18,7 @@ from casework.ids import case_id_for_origin, successor_case_id
 from contracts import topics
 from eventkit.keyring import subject_of
 from eventkit.pseudonym import normalise_personnummer
+from eventkit.envelope import event_name
 from eventkit.testing import DemoUser, eventually, read_topic
 
 pytestmark = pytest.mark.integration
@@ -52,14 +53,14 @@ def headers(record) -> dict[str, str]:
 
 
 def assert_cloudevents(records, source: str, subject: str, types: list[str]) -> None:
-    assert [headers(r)["ce_type"] for r in records] == types
+    assert [headers(r)["ce_type"] for r in records] == [f"se.vantrum.{source.split('/')[-1]}.{t}" for t in types]
     assert [int(headers(r)["ce_sequence"]) for r in records] == list(range(1, len(types) + 1)), "in order, none missing"
     assert len({r.partition for r in records}) == 1, "one stream, one partition"
     for record in records:
         attributes = headers(record)
         assert attributes["ce_specversion"] == "1.0"
         assert (attributes["ce_source"], attributes["ce_subject"]) == (source, subject)
-        assert attributes["ce_dataschema"] == f"urn:vantrum:event:{attributes['ce_type']}:v1"
+        assert attributes["ce_dataschema"] == f"urn:vantrum:event:{event_name(attributes['ce_type'])}:v1"
         assert attributes["content-type"] == "application/json"
         assert {"ce_id", "ce_time", "ce_correlationid"} <= attributes.keys()
         assert PERSONNUMMER.replace("-", "")[2:] not in record.value.decode(), "no personnummer on the bus"

@@ -75,7 +75,7 @@ async def test_a_referral_delivered_twice_and_sent_again_opens_exactly_one_case(
 
     [record] = await published(casework, case_id)
     headers = {name: value.decode() for name, value in record.headers}
-    assert headers["ce_type"] == "CaseOpened"
+    assert headers["ce_type"] == "se.vantrum.casework.CaseOpened"
     assert headers["ce_causationid"] == str(original.id), "the case names the referral that opened it"
     assert headers["ce_correlationid"] == event.contact_id, "the correlation id follows the person from reception"
 

@@ -9,6 +9,7 @@ from contracts import intake as contract
 from contracts.topics import INTAKE_CONTACTS
 from eventkit.keyring import subject_of
 from eventkit.pseudonym import person_ref
+from eventkit.envelope import event_name
 from eventkit.testing import decode_record, read_topic
 
 pytestmark = pytest.mark.integration
@@ -46,7 +47,7 @@ async def test_a_drop_in_contact_referred_to_casework_reaches_kafka_in_order(int
 
     records = await read_topic(intake.settings.kafka, intake.settings.kafka.topic(INTAKE_CONTACTS), expected=5)
     headers = [dict(r.headers) for r in records]
-    assert [h["ce_type"].decode() for h in headers] == [
+    assert [event_name(h["ce_type"].decode()) for h in headers] == [
         "ContactOpened", "IncomeSupportAsked", "PartnerCallbackAnswered", "AffiliationDetermined", "ReferredToCasework"]
     assert {h["ce_subject"].decode() for h in headers} == {contact_id}
     assert {r.key for r in records} == {contact_id.encode()}

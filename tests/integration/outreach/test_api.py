@@ -9,6 +9,7 @@ from contracts import outreach as contract
 from contracts.topics import OUTREACH_CONTACTS
 from eventkit.keyring import subject_of
 from eventkit.pseudonym import person_ref
+from eventkit.envelope import event_name
 from eventkit.testing import decode_record, read_topic
 
 pytestmark = pytest.mark.integration
@@ -48,7 +49,7 @@ async def test_from_the_street_to_a_case_request_reaches_kafka_in_order(outreach
 
     records = await read_topic(outreach.settings.kafka, outreach.settings.kafka.topic(OUTREACH_CONTACTS), expected=5)
     headers = [dict(r.headers) for r in records]
-    assert [h["ce_type"].decode() for h in headers] == [
+    assert [event_name(h["ce_type"].decode()) for h in headers] == [
         "EncounterRecorded", "EncounterRecorded", "ShelterPlaced", "PersonIdentified", "CaseRequestedFromOutreach"]
     assert {h["ce_subject"].decode() for h in headers} == {outreach_id}
     assert {r.key for r in records} == {outreach_id.encode()}

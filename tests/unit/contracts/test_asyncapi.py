@@ -71,7 +71,7 @@ def test_each_event_type_is_a_message_of_its_own_on_its_producers_topic():
             assert message["payload"] == {"$ref": f"#/components/schemas/{name}"}
             assert SPEC["components"]["schemas"][name]["properties"].keys() == \
                 registry.event_class(name).model_fields.keys()
-            assert message["headers"]["properties"]["ce_type"] == {"const": name}
+            assert message["headers"]["properties"]["ce_type"]["const"] == f"se.vantrum.{message['x-producer']}.{name}"
             assert message["headers"]["properties"]["ce_source"] == {"const": f"vantrum/{producer}"}
 
 

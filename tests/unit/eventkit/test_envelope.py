@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventkit.envelope import Envelope, InvalidEnvelope, from_record, to_record
+from eventkit.envelope import Envelope, InvalidEnvelope, event_name, from_record, to_record
 
 envelopes = st.builds(
     Envelope,
@@ -29,12 +29,21 @@ def test_an_envelope_survives_the_trip_through_kafka_headers(envelope):
     assert record.key == envelope.subject.encode()
 
 
+def test_a_record_with_the_old_bare_type_still_reads():
+    envelope = Envelope(id=uuid4(), source="vantrum/casework", type="CaseOpened", subject="case-1",
+                        time=datetime(2026, 1, 5, 9, 30, tzinfo=UTC), schemaversion=1, data={})
+    record = to_record(envelope, "t")
+    old = [(k, b"CaseOpened" if k == "ce_type" else v) for k, v in record.headers]
+    assert from_record(record.value, old) == from_record(record.value, record.headers) == envelope
+    assert event_name("se.vantrum.casework.CaseOpened") == "CaseOpened" == event_name("CaseOpened")
+
+
 def test_headers_follow_cloudevents_binary_mode():
     envelope = Envelope(id=uuid4(), source="vantrum/intake", type="ContactOpened", subject="contact-1",
                         time=datetime(2026, 1, 5, 9, 30, tzinfo=UTC), schemaversion=2, data={"a": 1})
     headers = dict(to_record(envelope, "t").headers)
     assert headers["ce_specversion"] == b"1.0"
-    assert headers["ce_type"] == b"ContactOpened"
+    assert headers["ce_type"] == b"se.vantrum.intake.ContactOpened", "namespaced on the wire"
     assert headers["ce_dataschema"] == b"urn:vantrum:event:ContactOpened:v2"
     assert headers["ce_time"] == b"2026-01-05T09:30:00+00:00"
     assert headers["content-type"] == b"application/json"
