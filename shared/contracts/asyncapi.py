@@ -16,7 +16,7 @@ from faststream.specification import AsyncAPI
 
 from eventkit.events import EventRegistry
 
-from . import casework, intake, outreach, topics
+from . import casework, feedback, intake, outreach, topics
 
 HEADERS = (
     "CloudEvents 1.0 in Kafka binary mode: attributes in `ce_*` headers (ce_id, ce_source, ce_type, ce_subject, "
@@ -27,6 +27,7 @@ PUBLISHED = {
     topics.INTAKE_CONTACTS: ("Reception contacts, published by intake", intake.registry),
     topics.OUTREACH_CONTACTS: ("Outreach contacts, published by outreach", outreach.registry),
     topics.CASEWORK_CASES: ("Cases, published by casework", casework.registry),
+    topics.FEEDBACK: ("Wait questions, visit ratings, complaints and follow-ups, published by feedback", feedback.registry),
 }
 
 
