@@ -1,0 +1,254 @@
+"""What clients said, as figures: JSON, or CSV with ``?format=csv`` (or the path ending in ``.csv``).
+
+- ``/api/feedback/wait-experience``: the answers to «Hur upplevde du väntetiden?» (1–5) by how long the person
+  waited for the first meeting, and ``/wait-experience/summary``: per administration, the correlation between
+  the days waited and the experience (does a longer wait give a worse experience? negative r says yes).
+- ``/api/feedback/satisfaction``: happy-or-not answers per unit and month, and the satisfaction index
+  (very satisfied + satisfied) ÷ all × 100, with the count beside it. The machine is anonymous: no suppression.
+- ``/api/feedback/complaints``: complaints by status, and how many are past their deadline for contact and for
+  the written answer at ``as_of`` (default now).
+- ``/api/feedback/follow-ups``: the one-year follow-up: waiting to be sent, sent and unanswered, and the answers
+  to «Har du fått det du behövde?».
+
+Aggregates (``eventkit.permissions``: managers every administration's, handlers their own). A group about fewer
+than ``min_group_size`` people has its figures hidden (``suppressed``) for anyone but its own administration,
+as the journey's views do; complementary suppression (``insight.disclosure``) is not applied here yet.
+Fed by ``projections.feedback.FeedbackProjection``; ``follow`` keeps it live in the running service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from contracts import topics
+from eventkit import permissions
+from eventkit.consumer import EventConsumer, prepare
+
+from .api import CODE, CSV_RESPONSE, Format, respond, viewer
+from .projections.feedback import FeedbackProjection, schema_of
+from .settings import InsightSettings
+
+router = APIRouter(prefix="/api/feedback", tags=["feedback"])
+WAIT_BUCKETS = ((7, "0-7"), (14, "8-14"), (28, "15-28"), (56, "29-56"))
+"""Days waited for the first meeting, in groups of about a week, two, four and eight; more is ``57+``."""
+
+
+class WaitExperienceRow(BaseModel):
+    administration: str
+    waited: str
+    answers: int | None
+    mean_experience: float | None
+    share_good: float | None
+    share_bad: float | None
+    suppressed: bool
+
+
+class WaitExperienceSummary(BaseModel):
+    administration: str
+    answers: int | None
+    mean_experience: float | None
+    mean_days_waited: float | None
+    correlation: float | None
+    """Pearson's r between the days waited and the experience; None with fewer than three answers or no spread."""
+    suppressed: bool
+
+
+class SatisfactionRow(BaseModel):
+    administration: str
+    unit: str
+    month: str
+    answers: int
+    satisfied: int
+    satisfaction_index: int
+
+
+class ComplaintRow(BaseModel):
+    administration: str
+    status: str
+    complaints: int | None
+    overdue_contact: int | None
+    overdue_answer: int | None
+    suppressed: bool
+
+
+class FollowUpRow(BaseModel):
+    administration: str
+    scheduled: int | None
+    sent_unanswered: int | None
+    answered_yes: int | None
+    answered_partly: int | None
+    answered_no: int | None
+    suppressed: bool
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+
+
+def pool_of(request: Request) -> asyncpg.Pool:
+    return request.app.state.reader.pool
+
+
+async def prepared(request: Request) -> tuple[asyncpg.Pool, str]:
+    """The pool and the facts' schema, its tables made once (so the views answer before the first event)."""
+    pool, schema = pool_of(request), schema_of(request.app.state.settings)
+    if getattr(request.app.state, "feedback_prepared", None) != schema:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vantrum-ddl'))")
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            await conn.execute(f"SET LOCAL search_path TO {schema}")
+            from .projections.feedback import DDL
+            await conn.execute(DDL)
+        request.app.state.feedback_prepared = schema
+    return pool, schema
+
+
+Facts = Annotated[tuple[asyncpg.Pool, str], Depends(prepared)]
+
+
+def administration(request: Request, administration: Annotated[str | None, Query(pattern=CODE)] = None) -> str | None:
+    """The administration asked for; an own-administration scope gets its own only (403 for another's)."""
+    grant: permissions.Grant | None = getattr(request.state, "grant", None)
+    return grant.administration_filter(administration) if grant is not None else administration
+
+
+Administration = Annotated[str | None, Depends(administration)]
+From = Annotated[date | None, Query(alias="from", description="First day (inclusive)")]
+To = Annotated[date | None, Query(alias="to", description="Last day (inclusive)")]
+
+
+def views(path: str, model: type[BaseModel], summary: str) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    guarded = [Depends(permissions.guard("insight", permissions.Kind.AGGREGATE))]
+    json_route = router.get(path, response_model=list[model], summary=summary, responses=CSV_RESPONSE, dependencies=guarded)
+    csv_route = router.get(f"{path}.csv", response_class=Response, summary=f"{summary} (CSV)", responses=CSV_RESPONSE,
+                           dependencies=guarded)
+    return lambda endpoint: csv_route(json_route(endpoint))
+
+
+def hidden(request: Request, rows: list[asyncpg.Record], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows of fewer than ``min_group_size`` people, not the caller's own administration's: keys kept, figures None."""
+    see, small = viewer(request), request.app.state.settings.min_group_size
+    shown = []
+    for record in rows:
+        row = dict(record)
+        people = row.pop("_people")
+        hide = 0 < people < small and not see.owns({"_owner": row["administration"]})
+        shown.append({k: (v if k in keys or not hide else None) for k, v in row.items()} | {"suppressed": hide})
+    return shown
+
+
+def _bucket_sql() -> str:
+    cases = " ".join(f"WHEN waited_days <= {limit} THEN '{label}'" for limit, label in WAIT_BUCKETS)
+    return f"CASE {cases} ELSE '{WAIT_BUCKETS[-1][0] + 1}+' END"
+
+
+PERIOD = "($2::date IS NULL OR answered_at >= $2::date) AND ($3::date IS NULL OR answered_at < $3::date + 1)"
+
+
+@views("/wait-experience", WaitExperienceRow, "«Hur upplevde du väntetiden?» (1–5) by the days waited for the first meeting")
+async def wait_experience(request: Request, facts: Facts, who: Administration, period_from: From = None,
+                          period_to: To = None, format: Format = "json"):
+    pool, s = facts
+    rows = await pool.fetch(f"""
+        SELECT administration, {_bucket_sql()} AS waited, count(*) AS answers,
+               round(avg(experience), 2)::float AS mean_experience,
+               round(avg((experience >= 4)::int), 2)::float AS share_good,
+               round(avg((experience <= 2)::int), 2)::float AS share_bad, count(*) AS _people
+        FROM {s}.wait_answers WHERE ($1::text IS NULL OR administration = $1) AND {PERIOD}
+        GROUP BY 1, 2 ORDER BY 1, min(waited_days)""", who, period_from, period_to)
+    return respond(request, format, hidden(request, rows, ("administration", "waited")), WaitExperienceRow)
+
+
+@views("/wait-experience/summary", WaitExperienceSummary,
+       "Does a longer wait give a worse experience? The correlation of days waited and experience")
+async def wait_experience_summary(request: Request, facts: Facts, who: Administration, period_from: From = None,
+                                  period_to: To = None, format: Format = "json"):
+    pool, s = facts
+    rows = await pool.fetch(f"""
+        SELECT administration, count(*) AS answers, round(avg(experience), 2)::float AS mean_experience,
+               round(avg(waited_days), 1)::float AS mean_days_waited,
+               CASE WHEN count(*) >= 3 THEN round(corr(waited_days, experience)::numeric, 2)::float END AS correlation,
+               count(*) AS _people
+        FROM {s}.wait_answers WHERE ($1::text IS NULL OR administration = $1) AND {PERIOD}
+        GROUP BY 1 ORDER BY 1""", who, period_from, period_to)
+    return respond(request, format, hidden(request, rows, ("administration",)), WaitExperienceSummary)
+
+
+@views("/satisfaction", SatisfactionRow, "Happy-or-not answers and the satisfaction index per unit and month")
+async def satisfaction(request: Request, facts: Facts, who: Administration, period_from: From = None,
+                       period_to: To = None, unit: Annotated[str | None, Query(pattern=CODE)] = None,
+                       format: Format = "json"):
+    pool, s = facts
+    rows = await pool.fetch(f"""
+        SELECT administration, unit, to_char(day, 'YYYY-MM') AS month, answers, satisfied,
+               ((satisfied * 200 + answers) / (2 * answers))::int AS satisfaction_index
+        FROM (SELECT administration, unit, date_trunc('month', day)::date AS day,
+                     sum(very_satisfied + satisfied + dissatisfied + very_dissatisfied)::bigint AS answers,
+                     sum(very_satisfied + satisfied)::bigint AS satisfied
+              FROM {s}.visit_ratings
+              WHERE ($1::text IS NULL OR administration = $1) AND ($4::text IS NULL OR unit = $4)
+                AND ($2::date IS NULL OR day >= $2::date) AND ($3::date IS NULL OR day <= $3::date)
+              GROUP BY 1, 2, 3) monthly
+        WHERE answers > 0 ORDER BY 1, 2, 3""", who, period_from, period_to, unit)
+    return respond(request, format, [dict(r) for r in rows], SatisfactionRow)
+
+
+@views("/complaints", ComplaintRow, "Complaints by status, and how many are past their deadlines")
+async def complaints(request: Request, facts: Facts, who: Administration,
+                     as_of: Annotated[datetime | None, Query(description="The moment deadlines are judged at; now by default")] = None,
+                     format: Format = "json"):
+    pool, s = facts
+    rows = await pool.fetch(f"""
+        SELECT administration, status, count(*) AS complaints,
+               count(*) FILTER (WHERE contacted_at IS NULL AND contact_due_at < coalesce($2, now())) AS overdue_contact,
+               count(*) FILTER (WHERE answered_at IS NULL AND answer_due_at < coalesce($2, now())) AS overdue_answer,
+               count(*) AS _people
+        FROM (SELECT *, CASE WHEN closed_at IS NOT NULL THEN 'closed' WHEN answered_at IS NOT NULL THEN 'answered'
+                             WHEN contacted_at IS NOT NULL THEN 'contacted' ELSE 'received' END AS status
+              FROM {s}.complaints WHERE received_at IS NOT NULL AND ($1::text IS NULL OR administration = $1)) c
+        GROUP BY 1, 2 ORDER BY 1, array_position(ARRAY['received', 'contacted', 'answered', 'closed'], status)""",
+                            who, as_of)
+    return respond(request, format, hidden(request, rows, ("administration", "status")), ComplaintRow)
+
+
+@views("/follow-ups", FollowUpRow, "The one-year follow-up «Har du fått det du behövde?»: sent, unanswered, answers")
+async def follow_ups(request: Request, facts: Facts, who: Administration, format: Format = "json"):
+    pool, s = facts
+    rows = await pool.fetch(f"""
+        SELECT administration,
+               count(*) FILTER (WHERE fired_at IS NULL) AS scheduled,
+               count(*) FILTER (WHERE fired_at IS NOT NULL AND answered_at IS NULL) AS sent_unanswered,
+               count(*) FILTER (WHERE answer = 'yes') AS answered_yes,
+               count(*) FILTER (WHERE answer = 'partly') AS answered_partly,
+               count(*) FILTER (WHERE answer = 'no') AS answered_no,
+               count(*) AS _people
+        FROM {s}.follow_ups WHERE ($1::text IS NULL OR administration = $1) GROUP BY 1 ORDER BY 1""", who)
+    return respond(request, format, hidden(request, rows, ("administration",)), FollowUpRow)
+
+
+def consumer(settings: InsightSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> EventConsumer:
+    return EventConsumer(FeedbackProjection(settings), pool, producer, settings.kafka,
+                         settings.kafka.topic(topics.DEAD_LETTERS))
+
+
+def follow(settings: InsightSettings, runtime) -> Callable[[], Awaitable[None]]:
+    """The live projection's loop, for ``runtime.supervise`` (started again by the supervisor when it fails)."""
+
+    async def run() -> None:
+        await prepare(runtime.pool, FeedbackProjection(settings))
+        live = consumer(settings, runtime.pool, runtime.producer)
+        await live.start()
+        try:
+            await live.run()
+        finally:
+            await live.stop()
+
+    return run
