@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from contracts.feedback import ComplaintChannel, Count, FollowUpAnswer, HappyOrNot, Respondent, WaitExperience
@@ -154,8 +154,20 @@ async def create_client_link(case_id: CaseId, request: Request) -> ClientLinkRes
 
 # ---- complaints ---------------------------------------------------------------------------------------------
 
+async def complaint_in_reach(request: Request, complaint_id: ComplaintId) -> None:
+    """Another administration's complaint is not found, as if it did not exist; checked before the body is read,
+    as the guard does for a case (``SUBJECT``)."""
+    grant: permissions.Grant | None = getattr(request.state, "grant", None)
+    if grant is None or grant.scope is permissions.Scope.ANY:
+        return
+    _, complaint = await load_state(request.app.state.store, complaint_decider, complaint_id)
+    if complaint is not None and not grant.sees(complaint.administration):
+        raise Refused("complaint-not-found", f"there is no complaint {complaint_id}", 404)
+
+
 def _within_reach(request: Request) -> Decider:
-    """The complaint decider, refusing as not found a complaint of an administration beyond the grant."""
+    """The complaint decider, refusing as not found a complaint beyond the grant, judged again on the very state the
+    command is decided on (as ``eventkit.permissions.within`` does for a case)."""
     grant: permissions.Grant | None = getattr(request.state, "grant", None)
 
     def decide(command, state):
@@ -164,6 +176,9 @@ def _within_reach(request: Request) -> Decider:
         return complaint_decider.decide(command, state)
 
     return Decider(None, decide, complaint_decider.evolve)
+
+
+InReach = [Depends(complaint_in_reach)]
 
 
 def _complaint_view(request: Request, complaint) -> ComplaintView:
@@ -199,7 +214,7 @@ async def receive_complaint(body: ComplaintRequest, request: Request) -> Complai
     return await _run_complaint(request, complaint_id, command, body.text)
 
 
-@router.post("/complaints/{complaint_id}/contact", tags=["complaints"],
+@router.post("/complaints/{complaint_id}/contact", tags=["complaints"], dependencies=InReach,
              summary="Record that the responsible manager has contacted the client")
 async def record_contact(complaint_id: ComplaintId, body: ComplaintStepRequest, request: Request) -> ComplaintView:
     now = _now(request)
@@ -207,25 +222,24 @@ async def record_contact(complaint_id: ComplaintId, body: ComplaintStepRequest, 
     return await _run_complaint(request, complaint_id, command)
 
 
-@router.post("/complaints/{complaint_id}/answer", tags=["complaints"], summary="Record that the written answer was sent")
+@router.post("/complaints/{complaint_id}/answer", tags=["complaints"], dependencies=InReach, summary="Record that the written answer was sent")
 async def record_answer(complaint_id: ComplaintId, body: ComplaintStepRequest, request: Request) -> ComplaintView:
     now = _now(request)
     command = commands.RecordComplaintAnswer(by=_staff(request, body.by), answered_at=body.at or now, recorded_at=now)
     return await _run_complaint(request, complaint_id, command)
 
 
-@router.post("/complaints/{complaint_id}/closure", tags=["complaints"], summary="Close the complaint")
+@router.post("/complaints/{complaint_id}/closure", tags=["complaints"], dependencies=InReach, summary="Close the complaint")
 async def close_complaint(complaint_id: ComplaintId, body: ComplaintStepRequest, request: Request) -> ComplaintView:
     now = _now(request)
     return await _run_complaint(request, complaint_id, commands.CloseComplaint(closed_at=body.at or now, recorded_at=now))
 
 
-@router.get("/complaints/{complaint_id}", tags=["complaints"],
+@router.get("/complaints/{complaint_id}", tags=["complaints"], dependencies=InReach,
             summary="A complaint, its steps and what is overdue (logged with the purpose)")
 async def get_complaint(complaint_id: ComplaintId, request: Request, purpose: access.RequiredPurpose) -> ComplaintView:
     _, complaint = await load_state(request.app.state.store, complaint_decider, complaint_id)
-    grant: permissions.Grant | None = getattr(request.state, "grant", None)
-    if complaint is None or (grant is not None and not grant.sees(complaint.administration)):
+    if complaint is None:
         raise Refused("complaint-not-found", f"there is no complaint {complaint_id}", 404)
     await request.app.state.audit.read(access.Actor.of(request, purpose), "complaint", [complaint_id])
     return _complaint_view(request, complaint)
