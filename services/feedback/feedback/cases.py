@@ -24,6 +24,7 @@ from eventkit.settings import KafkaSettings
 
 from .commands import ScheduleFollowUp
 from .domain import add_months, case_decider
+from .tables import ddl
 
 
 class FollowCases:
@@ -39,7 +40,6 @@ class FollowCases:
         self.topics = [kafka.topic(topics.CASEWORK_CASES)]
 
     async def setup(self, conn: asyncpg.Connection) -> None:
-        from .tables import ddl
         await conn.execute(ddl(self.schema))
 
     async def handle(self, conn: asyncpg.Connection, envelope: Envelope, event: Event) -> None:

@@ -33,7 +33,7 @@ from eventkit import permissions
 from eventkit.consumer import EventConsumer, prepare
 
 from .api import CODE, CSV_RESPONSE, Format, respond, viewer
-from .projections.feedback import FeedbackProjection, schema_of
+from .projections.feedback import DDL, FeedbackProjection, schema_of
 from .settings import InsightSettings
 
 router = APIRouter(prefix="/api/feedback", tags=["feedback"])
@@ -105,7 +105,6 @@ async def prepared(request: Request) -> tuple[asyncpg.Pool, str]:
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vantrum-ddl'))")
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             await conn.execute(f"SET LOCAL search_path TO {schema}")
-            from .projections.feedback import DDL
             await conn.execute(DDL)
         request.app.state.feedback_prepared = schema
     return pool, schema
