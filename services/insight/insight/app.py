@@ -12,7 +12,7 @@ from eventkit import access, auth, health, http, permissions
 from eventkit.consumer import replay_forever
 from eventkit.runtime import Runtime
 
-from . import api, dashboard, feedback_views, gauges, signin
+from . import api, dashboard, feedback_dashboard, feedback_views, gauges, signin
 from .follower import LiveFollower, live_generation
 from .queries import Reader
 from .settings import InsightSettings
@@ -33,6 +33,7 @@ def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> Fa
         app.state.audit = access.Audit(pool, settings.db_schema)  # its table: generations.ensure_control
     app.include_router(api.router)
     feedback_views.install(app)
+    feedback_dashboard.install(app)
     app.include_router(permissions.audit_router("insight"))
     app.include_router(health.router)
     dashboard.install(app)

@@ -33,12 +33,13 @@ from eventkit import permissions
 from eventkit.consumer import EventConsumer, prepare
 
 from .api import CODE, CSV_RESPONSE, Format, respond, viewer
+from .feedback_queries import complaint_rows, follow_up_rows, satisfaction_rows, wait_experience_rows, wait_summary_rows
 from .projections.feedback import DDL, FeedbackProjection, schema_of
 from .settings import InsightSettings
 
 router = APIRouter(prefix="/api/feedback", tags=["feedback"])
-WAIT_BUCKETS = ((7, "0-7"), (14, "8-14"), (28, "15-28"), (56, "29-56"))
-"""Days waited for the first meeting, in groups of about a week, two, four and eight; more is ``57+``."""
+WAIT_KEYS, COMPLAINT_KEYS, ADMINISTRATION_KEY = ("administration", "waited"), ("administration", "status"), ("administration",)
+"""The grouping keys of each view: kept when a small group's figures are hidden."""
 
 
 class WaitExperienceRow(BaseModel):
@@ -144,59 +145,26 @@ def hidden(request: Request, rows: list[asyncpg.Record], keys: tuple[str, ...]) 
     return shown
 
 
-def _bucket_sql() -> str:
-    cases = " ".join(f"WHEN waited_days <= {limit} THEN '{label}'" for limit, label in WAIT_BUCKETS)
-    return f"CASE {cases} ELSE '{WAIT_BUCKETS[-1][0] + 1}+' END"
-
-
-PERIOD = "($2::date IS NULL OR answered_at >= $2::date) AND ($3::date IS NULL OR answered_at < $3::date + 1)"
-
-
 @views("/wait-experience", WaitExperienceRow, "«Hur upplevde du väntetiden?» (1–5) by the days waited for the first meeting")
 async def wait_experience(request: Request, facts: Facts, who: Administration, period_from: From = None,
                           period_to: To = None, format: Format = "json"):
-    pool, s = facts
-    rows = await pool.fetch(f"""
-        SELECT administration, {_bucket_sql()} AS waited, count(*) AS answers,
-               round(avg(experience), 2)::float AS mean_experience,
-               round(avg((experience >= 4)::int), 2)::float AS share_good,
-               round(avg((experience <= 2)::int), 2)::float AS share_bad, count(*) AS _people
-        FROM {s}.wait_answers WHERE ($1::text IS NULL OR administration = $1) AND {PERIOD}
-        GROUP BY 1, 2 ORDER BY 1, min(waited_days)""", who, period_from, period_to)
-    return respond(request, format, hidden(request, rows, ("administration", "waited")), WaitExperienceRow)
+    rows = await wait_experience_rows(*facts, who, period_from, period_to)
+    return respond(request, format, hidden(request, rows, WAIT_KEYS), WaitExperienceRow)
 
 
 @views("/wait-experience/summary", WaitExperienceSummary,
        "Does a longer wait give a worse experience? The correlation of days waited and experience")
 async def wait_experience_summary(request: Request, facts: Facts, who: Administration, period_from: From = None,
                                   period_to: To = None, format: Format = "json"):
-    pool, s = facts
-    rows = await pool.fetch(f"""
-        SELECT administration, count(*) AS answers, round(avg(experience), 2)::float AS mean_experience,
-               round(avg(waited_days), 1)::float AS mean_days_waited,
-               CASE WHEN count(*) >= 3 THEN round(corr(waited_days, experience)::numeric, 2)::float END AS correlation,
-               count(*) AS _people
-        FROM {s}.wait_answers WHERE ($1::text IS NULL OR administration = $1) AND {PERIOD}
-        GROUP BY 1 ORDER BY 1""", who, period_from, period_to)
-    return respond(request, format, hidden(request, rows, ("administration",)), WaitExperienceSummary)
+    rows = await wait_summary_rows(*facts, who, period_from, period_to)
+    return respond(request, format, hidden(request, rows, ADMINISTRATION_KEY), WaitExperienceSummary)
 
 
 @views("/satisfaction", SatisfactionRow, "Happy-or-not answers and the satisfaction index per unit and month")
 async def satisfaction(request: Request, facts: Facts, who: Administration, period_from: From = None,
                        period_to: To = None, unit: Annotated[str | None, Query(pattern=CODE)] = None,
                        format: Format = "json"):
-    pool, s = facts
-    rows = await pool.fetch(f"""
-        SELECT administration, unit, to_char(day, 'YYYY-MM') AS month, answers, satisfied,
-               ((satisfied * 200 + answers) / (2 * answers))::int AS satisfaction_index
-        FROM (SELECT administration, unit, date_trunc('month', day)::date AS day,
-                     sum(very_satisfied + satisfied + dissatisfied + very_dissatisfied)::bigint AS answers,
-                     sum(very_satisfied + satisfied)::bigint AS satisfied
-              FROM {s}.visit_ratings
-              WHERE ($1::text IS NULL OR administration = $1) AND ($4::text IS NULL OR unit = $4)
-                AND ($2::date IS NULL OR day >= $2::date) AND ($3::date IS NULL OR day <= $3::date)
-              GROUP BY 1, 2, 3) monthly
-        WHERE answers > 0 ORDER BY 1, 2, 3""", who, period_from, period_to, unit)
+    rows = await satisfaction_rows(*facts, who, period_from, period_to, unit)
     return respond(request, format, [dict(r) for r in rows], SatisfactionRow)
 
 
@@ -204,33 +172,13 @@ async def satisfaction(request: Request, facts: Facts, who: Administration, peri
 async def complaints(request: Request, facts: Facts, who: Administration,
                      as_of: Annotated[datetime | None, Query(description="The moment deadlines are judged at; now by default")] = None,
                      format: Format = "json"):
-    pool, s = facts
-    rows = await pool.fetch(f"""
-        SELECT administration, status, count(*) AS complaints,
-               count(*) FILTER (WHERE contacted_at IS NULL AND contact_due_at < coalesce($2, now())) AS overdue_contact,
-               count(*) FILTER (WHERE answered_at IS NULL AND answer_due_at < coalesce($2, now())) AS overdue_answer,
-               count(*) AS _people
-        FROM (SELECT *, CASE WHEN closed_at IS NOT NULL THEN 'closed' WHEN answered_at IS NOT NULL THEN 'answered'
-                             WHEN contacted_at IS NOT NULL THEN 'contacted' ELSE 'received' END AS status
-              FROM {s}.complaints WHERE received_at IS NOT NULL AND ($1::text IS NULL OR administration = $1)) c
-        GROUP BY 1, 2 ORDER BY 1, array_position(ARRAY['received', 'contacted', 'answered', 'closed'], status)""",
-                            who, as_of)
-    return respond(request, format, hidden(request, rows, ("administration", "status")), ComplaintRow)
+    rows = await complaint_rows(*facts, who, as_of)
+    return respond(request, format, hidden(request, rows, COMPLAINT_KEYS), ComplaintRow)
 
 
 @views("/follow-ups", FollowUpRow, "The one-year follow-up «Har du fått det du behövde?»: sent, unanswered, answers")
 async def follow_ups(request: Request, facts: Facts, who: Administration, format: Format = "json"):
-    pool, s = facts
-    rows = await pool.fetch(f"""
-        SELECT administration,
-               count(*) FILTER (WHERE fired_at IS NULL) AS scheduled,
-               count(*) FILTER (WHERE fired_at IS NOT NULL AND answered_at IS NULL) AS sent_unanswered,
-               count(*) FILTER (WHERE answer = 'yes') AS answered_yes,
-               count(*) FILTER (WHERE answer = 'partly') AS answered_partly,
-               count(*) FILTER (WHERE answer = 'no') AS answered_no,
-               count(*) AS _people
-        FROM {s}.follow_ups WHERE ($1::text IS NULL OR administration = $1) GROUP BY 1 ORDER BY 1""", who)
-    return respond(request, format, hidden(request, rows, ("administration",)), FollowUpRow)
+    return respond(request, format, hidden(request, await follow_up_rows(*facts, who), ADMINISTRATION_KEY), FollowUpRow)
 
 
 def consumer(settings: InsightSettings, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> EventConsumer:

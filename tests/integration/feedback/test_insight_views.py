@@ -5,6 +5,7 @@ the follow-ups; JSON and CSV; a small group hidden from another administration."
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -84,3 +85,34 @@ async def test_the_feedback_views_show_what_clients_said(world: World, settings,
                                  auth=DemoUser("handler-amf")) as handler:
         assert (await handler.get("/api/feedback/complaints", params={"administration": "social-services"})).status_code == 403
         assert (await handler.get("/api/feedback/complaints")).json() == []
+
+
+async def test_the_feedback_page_of_the_dashboard_in_swedish_and_english(world: World, settings, pool, producer):
+    from integration.insight.conftest import chromium, serving
+
+    case_id = await world.open_case(waited_days=26)
+    await world.first_meeting(case_id)
+    await world.staff.post(f"/cases/{case_id}/wait-answers", json={"experience": 3})
+    await world.staff.post("/visit-ratings", json={"unit": "enheten-for-hemlosa", "administration": "social-services",
+                                                   "day": "2019-11-04", "very_satisfied": 12, "satisfied": 5,
+                                                   "dissatisfied": 2})
+    insight = await project(world, settings, pool, producer)
+    app = build_app(insight, pool)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://insight",
+                                 auth=DemoUser("manager-sof")) as manager:
+        page = await manager.get("/feedback")
+        assert page.status_code == 200 and '<html lang="sv">' in page.text
+        for text in ("Vad brukarna säger", "Upplevelsen av väntan", "Nöjdhetsindex", "Synpunkter och klagomål",
+                     "Uppföljning efter ett år", "/api/feedback/satisfaction.csv"):
+            assert text in page.text, text
+        english = await manager.get("/feedback", params={"lang": "en"})
+        assert "What clients say" in english.text and "Satisfaction index" in english.text
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://insight") as nobody:
+        assert (await nobody.get("/feedback")).status_code == 401
+    token = DemoUser("manager-sof").token()
+    async with serving(app, 18707) as base, chromium() as browser:
+        view = await browser.new_page(viewport={"width": 1100, "height": 900})
+        await view.set_extra_http_headers({"Authorization": f"Bearer {token}"})
+        await view.goto(f"{base}/feedback")
+        assert await view.inner_text("h1") == "Vad brukarna säger"
+        await view.screenshot(path=Path(__file__).parents[3] / "docs" / "screenshots" / "feedback.png", full_page=True)
