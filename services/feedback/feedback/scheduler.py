@@ -35,7 +35,7 @@ class FollowUpScheduler:
     async def run(self) -> None:
         """Run under the runtime's supervisor: look for due rows until asked to stop."""
         while not stop_requested():
-            while await self.fire_due() == self.batch:
+            while await self.fire_due() == self.batch and not stop_requested():
                 pass  # a full batch: there may be more due at once
             await pause(self.interval)
 

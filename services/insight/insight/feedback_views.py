@@ -30,7 +30,8 @@ from pydantic import BaseModel
 
 from contracts import topics
 from eventkit import permissions
-from eventkit.consumer import EventConsumer, prepare
+from eventkit.consumer import EventConsumer
+from eventkit.monitor import ConsumerGroup
 
 from .api import CODE, CSV_RESPONSE, Format, respond, viewer
 from .feedback_queries import complaint_rows, follow_up_rows, satisfaction_rows, wait_experience_rows, wait_summary_rows
@@ -189,8 +190,10 @@ def consumer(settings: InsightSettings, pool: asyncpg.Pool, producer: AIOKafkaPr
 def follow(settings: InsightSettings, runtime) -> Callable[[], Awaitable[None]]:
     """The live projection's loop, for ``runtime.supervise`` (started again by the supervisor when it fails)."""
 
+    handler = FeedbackProjection(settings)
+    runtime.consumer_groups.append(lambda: ConsumerGroup(handler.name, handler.name, handler.topics))  # lag, health
+
     async def run() -> None:
-        await prepare(runtime.pool, FeedbackProjection(settings))
         live = consumer(settings, runtime.pool, runtime.producer)
         await live.start()
         try:

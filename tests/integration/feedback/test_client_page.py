@@ -9,6 +9,7 @@ import json
 import re
 from contextlib import asynccontextmanager
 from html.parser import HTMLParser
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,17 @@ async def test_screenshots_of_the_clients_page_in_swedish_and_english(world: Wor
         await page.screenshot(path=SCREENSHOTS / "client-en.png", full_page=True)
         cookies = await page.context.cookies()
         assert [(c["name"], c["httpOnly"], c["sameSite"]) for c in cookies] == [(COOKIE, True, "Strict")]
+
+
+async def test_ended_links_and_sessions_are_forgotten_a_day_after_they_end(world: World):
+    case_id = await world.open_case()
+    await world.first_meeting(case_id)
+    async with signed_in_client(world, case_id) as (client, _, _):
+        links = world.feedback.state.client_links
+        count = f"SELECT count(*) FROM {world.schema}.client_links WHERE case_id = $1"
+        assert await world.pool.fetchval(count, case_id) == 1
+        await links.forget_expired(world.settings.now())  # a live link and session stay
+        assert await world.pool.fetchval(count, case_id) == 1
+        await links.forget_expired(world.settings.now() + timedelta(days=5))
+        assert await world.pool.fetchval(count, case_id) == 0
+        assert (await client.get(f"/my-case/{case_id}")).status_code == 401  # the session went with it

@@ -79,6 +79,14 @@ class ClientLink:
             f"SELECT case_id FROM {self.schema}.client_sessions WHERE session_hash = $1 AND expires_at > $2",
             digest(session), now)
 
+    async def forget_expired(self, now: datetime, grace: timedelta = timedelta(days=1)) -> int:
+        """Delete links and sessions that ended more than ``grace`` ago (a used link's row says when it was used,
+        for a day, then goes too); returns how many rows went."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            links = await conn.execute(f"DELETE FROM {self.schema}.client_links WHERE expires_at < $1", now - grace)
+            sessions = await conn.execute(f"DELETE FROM {self.schema}.client_sessions WHERE expires_at < $1", now - grace)
+        return sum(int(status.split()[-1]) for status in (links, sessions))
+
     async def close(self, request: Request, response: Response) -> None:
         if session := request.cookies.get(COOKIE):
             await self.pool.execute(f"DELETE FROM {self.schema}.client_sessions WHERE session_hash = $1", digest(session))
