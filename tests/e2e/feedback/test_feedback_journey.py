@@ -164,7 +164,11 @@ async def test_feedback_from_first_meeting_to_the_follow_up_survives_kill_9_and_
         await asyncio.sleep(1.5)
         assert await _due_events(pool, schema, case_id) == 1
         kafka = in_namespace(IntakeSettings, settings, ns).kafka
-        on_the_bus = [r for r in await read_topic(kafka, kafka.topic(topics.FEEDBACK), 1) if r.key.decode() == case_id]
+
+        async def three():
+            mine = [r for r in await read_topic(kafka, kafka.topic(topics.FEEDBACK), 1) if r.key.decode() == case_id]
+            return mine if len(mine) >= 3 else None
+        on_the_bus = await eventually(three, timeout=30)
         kinds = [dict(r.headers)["ce_type"].decode() for r in on_the_bus]
         assert kinds == ["WaitQuestionsAnswered", "FollowUpScheduled", "FollowUpDue"], kinds
         assert not any(b"Ria" in r.value for r in on_the_bus), "the client's text never reaches the bus"

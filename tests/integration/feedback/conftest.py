@@ -16,9 +16,10 @@ from casework.app import create_app as create_casework
 from casework.commands import OpenCase
 from casework.ids import case_id_for_origin
 from casework.settings import CaseworkSettings
+from contracts import topics
 from eventkit.application import execute
 from eventkit.eventstore import Metadata
-from eventkit.testing import DemoUser, eventually, in_namespace, namespace
+from eventkit.testing import DemoUser, eventually, in_namespace, namespace, read_topic
 from feedback.app import create_app as create_feedback
 from feedback.settings import FeedbackSettings
 
@@ -71,6 +72,18 @@ class World:
         """Wait until feedback's view of the case, fed over Kafka, meets ``condition``."""
         await eventually(lambda: self.pool.fetchval(
             f"SELECT true FROM {self.schema}.case_view WHERE case_id = $1 AND {condition}", case_id), timeout)
+
+    async def published(self, key: str, expected: int) -> tuple[list, list]:
+        """The feedback topic's records of one stream, once ``expected`` of them are there; and every record read
+        (to check that something is in none of them)."""
+        topic = self.settings.kafka.topic(topics.FEEDBACK)
+
+        async def enough():
+            records = await read_topic(self.settings.kafka, topic, 1)
+            mine = [r for r in records if r.key.decode() == key]
+            return (mine, records) if len(mine) >= expected else None
+
+        return await eventually(enough, timeout=30)
 
     async def client_link(self, case_id: str, user: str = HANDLER) -> httpx.Response:
         return await self.staff.post(f"http://feedback/cases/{case_id}/client-links", auth=DemoUser(user))
