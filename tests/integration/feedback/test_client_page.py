@@ -178,6 +178,9 @@ async def test_every_page_a_client_can_see_reads_easily_in_swedish_and_has_an_en
             assert swedish_page_lix(html) < 40, (swedish_page_lix(html), visible(html))
         else:
             assert not re.search(r"\b(Ditt ärende|handläggare|väntetiden)\b", html)
+    async with client_for(world) as stranger:
+        unknown = await stranger.get(f"/my-case/{met}?lang=fi")  # a language the page does not have: Swedish
+        assert unknown.status_code == 401 and '<html lang="sv">' in unknown.text
 
 
 async def test_screenshots_of_the_clients_page_in_swedish_and_english(world: World):

@@ -10,10 +10,10 @@ Forms are posted same-site, and the session cookie is SameSite=Strict: another s
 from __future__ import annotations
 
 from pathlib import Path as FilePath
-from typing import Literal
+from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
@@ -32,8 +32,16 @@ from .access import ClientAccess, ClientLink
 
 router = APIRouter(prefix="/my-case", include_in_schema=False)
 templates = Jinja2Templates(directory=FilePath(__file__).parent / "templates")
-Lang = Literal["sv", "en"]
-CASE_ID = r"^case-[0-9a-f-]{36}$"
+
+
+def language(lang: str = Query("sv", description="en for English; anything else is Swedish")) -> str:
+    """A person's page never answers a language it does not know with an error: it shows Swedish."""
+    return "en" if lang == "en" else "sv"
+
+
+Lang = Annotated[str, Depends(language)]
+CaseId = Annotated[str, Path(pattern=r"^case-[0-9a-f-]{36}$")]
+Token = Annotated[str, Path(max_length=100)]
 _text = TypeAdapter(ClientText | None)
 _experience = TypeAdapter(WaitExperience)
 
@@ -75,7 +83,7 @@ async def _reachable(request: Request, case_id: str, lang: str) -> HTMLResponse 
 
 @router.get("/link/{token}", response_class=HTMLResponse)
 @client_page
-async def show_link(request: Request, token: str = Path(max_length=100), lang: Lang = "sv") -> HTMLResponse:
+async def show_link(request: Request, token: Token, lang: Lang) -> HTMLResponse:
     links: ClientLink = request.app.state.client_links
     if not await links.usable(token, request.app.state.settings.now()):
         return _message(request, lang, "link_gone", 404)
@@ -84,7 +92,7 @@ async def show_link(request: Request, token: str = Path(max_length=100), lang: L
 
 @router.post("/link/{token}")
 @client_page
-async def open_link(request: Request, token: str = Path(max_length=100), lang: Lang = "sv") -> Response:
+async def open_link(request: Request, token: Token, lang: Lang) -> Response:
     links: ClientLink = request.app.state.client_links
     redirect = RedirectResponse("", status_code=303)
     case_id = await links.open(token, redirect, request.app.state.settings.now(), secure=request.url.scheme == "https")
@@ -96,7 +104,7 @@ async def open_link(request: Request, token: str = Path(max_length=100), lang: L
 
 @router.get("/{case_id}", response_class=HTMLResponse)
 @client_page
-async def show_case(request: Request, case_id: str = Path(pattern=CASE_ID), lang: Lang = "sv",
+async def show_case(request: Request, case_id: CaseId, lang: Lang,
                     error: bool = False) -> HTMLResponse:
     if (refusal := await _reachable(request, case_id, lang)) is not None:
         return refusal
@@ -139,7 +147,7 @@ def _back(case_id: str, lang: str, error: bool = False) -> RedirectResponse:
 
 @router.post("/{case_id}/wait-questions")
 @client_page
-async def answer_wait(request: Request, case_id: str = Path(pattern=CASE_ID), lang: Lang = "sv") -> Response:
+async def answer_wait(request: Request, case_id: CaseId, lang: Lang) -> Response:
     if (refusal := await _reachable(request, case_id, lang)) is not None:
         return refusal
     form = await _form(request)
@@ -155,7 +163,7 @@ async def answer_wait(request: Request, case_id: str = Path(pattern=CASE_ID), la
 
 @router.post("/{case_id}/follow-up")
 @client_page
-async def answer_follow_up_question(request: Request, case_id: str = Path(pattern=CASE_ID), lang: Lang = "sv") -> Response:
+async def answer_follow_up_question(request: Request, case_id: CaseId, lang: Lang) -> Response:
     if (refusal := await _reachable(request, case_id, lang)) is not None:
         return refusal
     form = await _form(request)
@@ -171,7 +179,7 @@ async def answer_follow_up_question(request: Request, case_id: str = Path(patter
 
 @router.post("/{case_id}/sign-out")
 @client_page
-async def sign_out(request: Request, case_id: str = Path(pattern=CASE_ID), lang: Lang = "sv") -> Response:
+async def sign_out(request: Request, case_id: CaseId, lang: Lang) -> Response:
     response = _message(request, lang, "signed_out", 200)
     await request.app.state.client_links.close(request, response)
     return response
