@@ -20,11 +20,12 @@ import httpx
 import typer
 from rich.progress import Progress
 
+from .feedback import simulate_feedback
 from .simulate import Services, simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "demo"
-SERVICES = {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004}
+SERVICES = {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004, "feedback": 8005}
 
 cli = typer.Typer(add_completion=False)
 
@@ -72,8 +73,11 @@ def main(people: int = typer.Option(80, help="How many simulated people"),
         asyncio.run(wait_until_ready(processes))
         with Progress() as progress:
             task = progress.add_task("simulating people", total=people)
-            asyncio.run(simulate(people, seed, Services(), progress=lambda: progress.advance(task)))
+            cases = asyncio.run(simulate(people, seed, Services(), progress=lambda: progress.advance(task)))
+        link = asyncio.run(simulate_feedback(cases, seed, f"http://127.0.0.1:{SERVICES['feedback']}"))
         print(f"demo: dashboard on http://127.0.0.1:{SERVICES['insight']}/  (English: ?lang=en)")
+        if link:
+            print(f"demo: a client's own page, through a one-time link: {link}")
         if not exit_after:
             print("demo: Ctrl-C to stop the services")
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})

@@ -23,12 +23,14 @@ from eventkit import erasure
 from eventkit.envelope import cloud_type
 from eventkit.events import Event, EventRegistry
 
-from . import casework, intake, outreach, topics, vocabulary
+from . import casework, feedback, intake, outreach, topics, vocabulary
 
 PRODUCERS: dict[str, tuple[str, str, EventRegistry]] = {
     topics.INTAKE_CONTACTS: ("intake", "Reception contacts; stream id contact-<uuid>", intake.registry),
     topics.OUTREACH_CONTACTS: ("outreach", "Outreach contacts; stream id outreach-<uuid>", outreach.registry),
     topics.CASEWORK_CASES: ("casework", "Cases, one stream per episode; stream id case-<uuid>", casework.registry),
+    topics.FEEDBACK: ("feedback", "Wait questions and follow-ups (stream case-<case id>), complaints "
+                      "(complaint-<uuid>), visit ratings (ratings-<unit>-<day>)", feedback.registry),
     topics.ERASURES: (erasure.PRODUCER, "People erased (their keys deleted) by the erase command of any write "
                       "service; stream id erasure-<subject id>", erasure.registry),
 }
@@ -41,7 +43,15 @@ CONSUMERS: dict[str, tuple[str, frozenset[str]]] = {
                 frozenset({"ContactOpened", "ReferredToCasework", "EncounterRecorded", "CaseRequestedFromOutreach",
                            "CaseOpened", "StageChanged", "HandlerAssigned", "HandlerChanged", "StaffMet",
                            "MeetingHeld", "ContactAttempted", "SipOffered", "SipDeclined", "SipEstablished",
-                           "CaseTransferred", "CaseClosed", "PersonErased"})),
+                           "CaseTransferred", "CaseClosed", "PersonErased",
+                           # and its feedback views (insight.projections.feedback)
+                           "WaitQuestionsAnswered", "VisitRatingsRecorded", "ComplaintReceived", "ComplaintContactMade",
+                           "ComplaintAnswered", "ComplaintClosed", "FollowUpScheduled", "FollowUpDue",
+                           "FollowUpAnswered"})),
+    "feedback": ("keeps a view of each case for the client's page and schedules the one-year follow-up at closure "
+                 "(feedback.cases)",
+                 frozenset({"CaseOpened", "StageChanged", "HandlerAssigned", "HandlerChanged", "MeetingScheduled",
+                            "MeetingHeld", "CaseTransferred", "CaseClosed"})),
 }
 """Service → (what it does with them, the event types it applies; others on its topics it passes over)."""
 

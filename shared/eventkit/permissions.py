@@ -1,4 +1,4 @@
-"""Who may use which endpoint: ONE table for the four services, from which every route's guard and the access
+"""Who may use which endpoint: ONE table for the services, from which every route's guard and the access
 matrix (``tests/integration/test_access_matrix.py``, printed in ``docs/access-matrix.txt``) are derived.
 
 Every route of a service is guarded by ``guard(service)``: the kind of use comes from the HTTP method (GET reads,
@@ -69,6 +69,9 @@ RULES: dict[str, dict[Kind, dict[str, Scope]]] = {
     "casework": {Kind.CHANGE: {HANDLER: OWN}, Kind.READ: {HANDLER: OWN, MANAGER: OWN}, Kind.AUDIT: AUDIT_LOG},
     # Case-level rows: own administration only. Aggregates: a manager sees every administration's (figures,
     # no person: comparing administrations is part of the job); a handler only their own administration's.
+    # Handlers (who administer complaints, as the seeds' utredningssekreterare does) record feedback and make a
+    # client's link for a case of their administration; managers read. Clients use their own page (client session).
+    "feedback": {Kind.CHANGE: {HANDLER: OWN}, Kind.READ: {HANDLER: OWN, MANAGER: OWN}, Kind.AUDIT: AUDIT_LOG},
     "insight": {Kind.READ: {HANDLER: OWN, MANAGER: OWN}, Kind.AGGREGATE: {MANAGER: ANY, HANDLER: OWN},
                 Kind.AUDIT: AUDIT_LOG},
 }

@@ -19,6 +19,10 @@ EVERY = "*"
 
 _visible: ContextVar[str] = ContextVar("visible_administrations", default="")
 
+VISIBLE = (f"(current_setting('{SETTING}', true) = '{EVERY}' "
+           f"OR {{column}} = ANY (string_to_array(current_setting('{SETTING}', true), ',')))")
+"""SQL true when the row's administration ``{column}`` is one the connection was told it may see."""
+
 VISIBLE_ANY = (f"(current_setting('{SETTING}', true) = '{EVERY}' "
                f"OR {{column}} && string_to_array(current_setting('{SETTING}', true), ','))")
 """SQL true when one of the row's administrations (the array ``{column}``) is one the connection may see."""

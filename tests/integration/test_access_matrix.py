@@ -1,11 +1,12 @@
-"""The access matrix: every demo user (so every role) × every endpoint of the four services × a contact, case or
+"""The access matrix: every demo user (so every role) × every endpoint of the services × a contact, case or
 list of their own and of another administration, against the running apps with tokens from the real Keycloak.
 
 The endpoints come from the apps' routes (``eventkit.permissions.routes``), what each cell should be from the one
 rules table (``eventkit.permissions.RULES``): "ok" (past access control: 200, or a 409/422 of the command itself,
 since writes are sent with an empty body and change nothing that matters), 403 or 404. Every route must either be
-guarded or be one of the few open ones (health, metrics, docs, static files), and every guarded one answers 401
-without a token. The expected matrix is also kept in ``docs/access-matrix.txt``: a change of the rules shows there
+guarded or be one of the few open ones (health, metrics, docs, static files) or a page of the client's own
+(feedback's ``/my-case``, reached with a client's session, never a staff token: 401 or 404 without one, and a staff
+token opens nothing there), and every guarded one answers 401 without a token. The expected matrix is also kept in ``docs/access-matrix.txt``: a change of the rules shows there
 as a diff (``VANTRUM_WRITE_ACCESS_MATRIX=1`` rewrites it).
 """
 
@@ -31,6 +32,10 @@ from eventkit import permissions
 from eventkit.application import execute
 from eventkit.eventstore import Metadata
 from eventkit.testing import DemoUser, in_namespace, namespace
+from feedback.app import create_app as create_feedback
+from feedback.commands import ReceiveComplaint
+from feedback.domain import complaint_decider
+from feedback.settings import FeedbackSettings
 from insight.app import build_app
 from integration.insight.conftest import golden_views  # noqa: F401  (the fixture, for the insight app)
 from intake.app import create_app as create_intake
@@ -57,6 +62,9 @@ NEW = {  # the body of each route that makes a new contact, naming the administr
                                          "administration": administration, "gender": "female"},
     "/outreach-contacts": lambda administration: {"alias": "Kalle", "place": "Stortorget", "worker": "outreach-1",
                                                   "administration": administration},
+    "/complaints": lambda administration: {"administration": administration, "channel": "digital"},
+    "/visit-ratings": lambda administration: {"unit": f"unit-of-{administration}", "administration": administration,
+                                              "day": "2025-01-02", "satisfied": 1},
 }
 
 
@@ -65,8 +73,9 @@ class Service:
     name: str
     app: FastAPI
     client: httpx.AsyncClient
-    subjects: dict[str, str]
-    """administration → the id of a contact or case of it"""
+    subjects: dict[str, str] | dict[str, dict[str, str]]
+    """administration → the id of a contact or case of it; or, for a service with several kinds of subject,
+    path parameter → administration → id"""
 
 
 async def contacts(app: FastAPI) -> dict[str, str]:
@@ -101,6 +110,28 @@ async def cases(app: FastAPI) -> dict[str, str]:
     return made
 
 
+async def feedback_subjects(app: FastAPI) -> dict[str, dict[str, str]]:
+    """A case of each administration in feedback's view (as casework's events would make it; the table is made at
+    the app's start), and a complaint of each."""
+    now, cases, complaints = datetime.now(UTC), {}, {}
+    store = app.state.store
+    for administration in (SOC, AMF):
+        cases[administration] = case_id = case_id_for_origin(f"contact-{uuid4()}")
+        await store.pool.execute(
+            f"""INSERT INTO {store.schema}.case_view (case_id, administration, area, first_contact_at, opened_at)
+                VALUES ($1, $2, 'addiction', $3, $3)""", case_id, administration, now - timedelta(days=3))
+        complaints[administration] = complaint_id = f"complaint-{uuid4()}"
+        await execute(store, complaint_decider, complaint_id, ReceiveComplaint(
+            complaint_id=complaint_id, administration=administration, case_id=None, channel="digital", has_text=False,
+            received_at=now, contact_due_at=now + timedelta(days=7), answer_due_at=now + timedelta(days=28),
+            recorded_at=now), Metadata(time=now))
+    return {"case_id": cases, "complaint_id": complaints}
+
+
+def is_client_page(service: str, path: str) -> bool:
+    return service == "feedback" and path.startswith("/my-case/")
+
+
 def cell(status: int) -> str | int:
     return status if status in (401, 403, 404) else "ok"
 
@@ -112,7 +143,8 @@ async def test_every_role_on_every_endpoint_gets_what_the_rules_say(settings, go
         for name, make, settings_class, subjects in (
                 ("intake", create_intake, IntakeSettings, contacts), ("outreach", create_outreach, OutreachSettings,
                                                                       outreach_contacts),
-                ("casework", create_casework, CaseworkSettings, cases)):
+                ("casework", create_casework, CaseworkSettings, cases),
+                ("feedback", create_feedback, FeedbackSettings, feedback_subjects)):
             app = make(in_namespace(settings_class, settings, ns))
             await stack.enter_async_context(app.router.lifespan_context(app))
             client = await stack.enter_async_context(httpx.AsyncClient(
@@ -125,6 +157,14 @@ async def test_every_role_on_every_endpoint_gets_what_the_rules_say(settings, go
         rows, unexpected, saved = [], {"read": [], "write": []}, []
         for service in services:
             for method, path, guarded in permissions.routes(service.app):
+                if guarded is None and is_client_page(service.name, path):
+                    url = path.replace("{case_id}", service.subjects["case_id"][SOC]).replace("{token}", "no-such-link")
+                    for user in (None, "handler-sof", "manager-sof"):
+                        response = await service.client.request(method, url, auth=DemoUser(user) if user else None)
+                        allowed = (200, 401, 404) if path.endswith("/sign-out") else (401, 404)  # sign-out only forgets
+                        assert response.status_code in allowed, f"{user} {method} {path}: {response.status_code}"
+                        assert "Var är ditt ärende nu?" not in response.text, f"{user} {method} {path} shows a case"
+                    continue
                 if guarded is None:
                     assert permissions.is_public(path), f"{service.name} {method} {path} has no guard and is not open"
                     if method == "GET":
@@ -141,7 +181,8 @@ async def test_every_role_on_every_endpoint_gets_what_the_rules_say(settings, go
                 async def call(user: str | None, administration: str, headers: dict) -> int:
                     url, params, body = path, {}, None
                     if one:
-                        url = path.replace(parameter.group(0), service.subjects[administration])
+                        ids = service.subjects.get(parameter.group(1), service.subjects)
+                        url = path.replace(parameter.group(0), ids[administration])
                     elif path in NEW:
                         body = NEW[path](administration)
                     elif service.name == "insight" and path != "/audit" and administration != "own":

@@ -39,7 +39,7 @@ def test_every_alert_names_a_metric_we_export_and_says_what_to_do():
 def test_prometheus_scrapes_every_service_and_loads_the_rules():
     config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     targets = config["scrape_configs"][0]["static_configs"][0]["targets"]
-    assert targets == [f"127.0.0.1:{port}" for port in (8001, 8002, 8003, 8004)]
+    assert targets == [f"127.0.0.1:{port}" for port in (8001, 8002, 8003, 8004, 8005)]
     assert config["rule_files"] == ["alerts.yml"]
 
 
@@ -58,8 +58,8 @@ def test_promtool_accepts_the_rules_and_their_unit_tests_pass(command):
 def test_compose_starts_each_service_when_the_servers_are_healthy_and_checks_its_readiness():
     compose = yaml.safe_load((DEPLOY.parent / "compose.yaml").read_text())
     services = compose["services"]
-    assert set(services) == {"kafka", "postgres", "intake", "outreach", "casework", "insight"}
-    for name, port in {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004}.items():
+    assert set(services) == {"kafka", "postgres", "intake", "outreach", "casework", "insight", "feedback"}
+    for name, port in {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004, "feedback": 8005}.items():
         service = services[name]
         assert service["command"][:4] == ["python", "-m", name, "serve"] and str(port) in service["command"]
         assert f"http://127.0.0.1:{port}/health/ready" in " ".join(service["healthcheck"]["test"])

@@ -13,7 +13,7 @@ from eventkit.consumer import replay_forever
 from eventkit.db import close_pool, create_pool
 from eventkit.runtime import Runtime
 
-from . import api, dashboard, gauges, signin
+from . import api, dashboard, feedback_dashboard, feedback_views, gauges, signin
 from .follower import LiveFollower, live_generation
 from .queries import Reader
 from .settings import InsightSettings
@@ -33,6 +33,8 @@ def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> Fa
         app.state.reader = Reader(pool, settings.db_schema)
         app.state.audit = access.Audit(pool, settings.db_schema)  # its table: generations.ensure_control
     app.include_router(api.router)
+    feedback_views.install(app)
+    feedback_dashboard.install(app)
     app.include_router(permissions.audit_router("insight"))
     app.include_router(health.router)
     dashboard.install(app)
@@ -63,6 +65,7 @@ def create_app(settings: InsightSettings | None = None) -> FastAPI:
                 runtime.supervise("insight:replays", lambda: replay_forever(
                     lambda: follower.consumer.inbox if follower.consumer else None))
                 runtime.supervise("insight:gauges", lambda: gauges.keep_fresh(reader, settings))
+                runtime.supervise("insight:feedback", feedback_views.follow(settings, runtime))
                 yield
         finally:
             await close_pool(reader_pool)

@@ -2,7 +2,7 @@
 
 Every table of a generation gets a policy, derived from its columns, so a table
 added later is covered without a list to keep: a case's own administration
-decides (``cases.administration``), and a row keyed by a case, an origin or a
+decides (``cases.administrations``), a row naming its own administration is visible to it, and a row keyed by a case, an origin or a
 person is visible when that case is. A table with none of those keys is visible
 to nobody but its owner. A case is visible to every administration it has been in (opened in, transferred
 from or to): the API then shows each one what its permission table allows. Views run as the one who asks (``security_invoker``), so
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncpg
 
 from eventkit.provision import READER
-from eventkit.row_scope import VISIBLE_ANY
+from eventkit.row_scope import VISIBLE, VISIBLE_ANY
 
 _THROUGH_CASES = {
     "case_id": "case_id IN (SELECT c.case_id FROM cases c)",
@@ -28,6 +28,8 @@ _THROUGH_CASES = {
 def policy(table: str, columns: set[str]) -> str:
     if table == "cases":
         return VISIBLE_ANY.format(column="administrations")
+    if "administration" in columns:  # a row that names its own (the feedback facts)
+        return VISIBLE.format(column="administration")
     for key, rule in _THROUGH_CASES.items():
         if key in columns:
             return rule

@@ -15,6 +15,9 @@ import pytest
 
 from casework.app import SOURCE as CASEWORK_SOURCE
 from casework.referrals import OpenCasesFromReferrals
+from feedback.app import SOURCE as FEEDBACK_SOURCE
+from feedback.cases import FollowCases
+from insight.projections.feedback import FeedbackProjection
 from contracts import asyncapi, topics
 from eventkit import erasure
 from eventkit.envelope import Envelope, to_record
@@ -77,7 +80,7 @@ def test_each_event_type_is_a_message_of_its_own_on_its_producers_topic():
 
 def test_the_producers_sources_are_the_services_own():
     assert {f"vantrum/{producer}" for producer, _, _ in asyncapi.PRODUCERS.values()} == \
-        {INTAKE_SOURCE, OUTREACH_SOURCE, CASEWORK_SOURCE, f"vantrum/{erasure.PRODUCER}"}
+        {INTAKE_SOURCE, OUTREACH_SOURCE, CASEWORK_SOURCE, FEEDBACK_SOURCE, f"vantrum/{erasure.PRODUCER}"}
 
 
 def test_the_headers_schema_describes_what_the_kit_really_sends():
@@ -92,7 +95,8 @@ def test_the_headers_schema_describes_what_the_kit_really_sends():
 
 def test_the_consumers_named_are_the_services_real_handlers():
     assert asyncapi.CONSUMERS["casework"][1] == OpenCasesFromReferrals.registry.type_names
-    assert asyncapi.CONSUMERS["insight"][1] == {cls.type_name() for cls in APPLY}
+    assert asyncapi.CONSUMERS["insight"][1] == {cls.type_name() for cls in APPLY} | FeedbackProjection.registry.type_names
+    assert asyncapi.CONSUMERS["feedback"][1] == FollowCases.registry.type_names
     receivers = {op.split(".")[0] for op, o in SPEC["operations"].items() if o["action"] == "receive"}
     assert receivers == set(asyncapi.CONSUMERS)
 
