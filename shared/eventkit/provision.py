@@ -22,6 +22,7 @@ What each role may do:
 from __future__ import annotations
 
 import asyncio
+import os
 
 import asyncpg
 import typer
@@ -62,18 +63,40 @@ async def provision(conn: asyncpg.Connection) -> list[str]:
     return created
 
 
-def main(dsn: str = typer.Option(..., help="An administrator's connection, e.g. postgresql://postgres@127.0.0.1:15432/vantrum")) -> None:
+def passwords_from_env(environ: dict[str, str]) -> dict[str, str]:
+    """Each service role's password from ``VANTRUM_DB_PASSWORD_<SERVICE>``; the reader shares insight's (both of
+    insight's logins use its one DSN: only the user differs)."""
+    missing = [f"VANTRUM_DB_PASSWORD_{s.upper()}" for s in RULES if not environ.get(f"VANTRUM_DB_PASSWORD_{s.upper()}")]
+    if missing:
+        raise typer.BadParameter(f"set {', '.join(missing)}")
+    passwords = {role(s): environ[f"VANTRUM_DB_PASSWORD_{s.upper()}"] for s in RULES}
+    return passwords | {READER: passwords[role(READ_SIDE)]}
+
+
+async def set_passwords(conn: asyncpg.Connection, passwords: dict[str, str]) -> None:
+    for name, password in passwords.items():  # format's %L quotes the password; it is never in a log line
+        await conn.execute(await conn.fetchval("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)",
+                                               name, password))
+
+
+def main(dsn: str = typer.Option(..., help="An administrator's connection, e.g. postgresql://postgres@127.0.0.1:15432/vantrum"),
+         passwords: bool = typer.Option(False, "--passwords-from-env",
+                                        help="Also set each role's password from VANTRUM_DB_PASSWORD_<SERVICE>")) -> None:
     """Create the services' database roles and the keyring, with their grants (idempotent)."""
+    wanted = passwords_from_env(dict(os.environ)) if passwords else {}
 
     async def run() -> list[str]:
         conn = await asyncpg.connect(dsn)
         try:
-            return await provision(conn)
+            created = await provision(conn)
+            await set_passwords(conn, wanted)
+            return created
         finally:
             await conn.close()
 
     created = asyncio.run(run())
-    typer.echo(f"provision: roles {', '.join(created) if created else 'already there'}; keyring and grants in place")
+    typer.echo(f"provision: roles {', '.join(created) if created else 'already there'}; keyring and grants in place"
+               + (f"; passwords set for {', '.join(wanted)}" if wanted else ""))
 
 
 if __name__ == "__main__":

@@ -3,17 +3,21 @@ says agrees with the code: the topics of shared/contracts, the settings' variabl
 
 from __future__ import annotations
 
+import base64
 import copy
 import inspect
+import re
 import shutil
 import subprocess
 from collections import Counter
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from contracts import topics
 from eventkit.kafka import UNLIMITED_RETENTION, ensure_topics
-from eventkit.settings import Settings
+from eventkit.provision import READER, service_roles
+from eventkit.settings import PostgresSettings, Settings
 
 from .k8s import K8S, ROOT, build, problems, render, render_prod_with_examples
 
@@ -59,7 +63,7 @@ def test_every_rendered_manifest_passes_the_kubernetes_and_operator_schemas(over
     docs = request.getfixturevalue(overlay)
     kinds = Counter(d["kind"] for d in docs)
     assert {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "Deployment", "Service", "HorizontalPodAutoscaler",
-            "NetworkPolicy", "Secret", "ConfigMap"} <= kinds.keys()
+            "NetworkPolicy", "Secret", "ConfigMap", "Job"} <= kinds.keys()
     refused = {f"{d['kind']}/{d['metadata']['name']}": found for d in docs if (found := problems(d))}
     assert not refused, refused
     assert all(d["metadata"]["namespace"] == {"dev": "vantrum-dev", "prod": "vantrum"}[overlay] for d in docs)
@@ -73,6 +77,9 @@ BROKEN = {
     "a probe on a port field misspelt": ("Deployment", lambda d: d["spec"]["template"]["spec"]["containers"][0]
                                          ["readinessProbe"]["httpGet"].__setitem__("prot", 8001)),
     "a NetworkPolicy with an unknown policy field": ("NetworkPolicy", lambda d: d["spec"].__setitem__("deny", True)),
+    "a managed role's password secret misspelt": ("Cluster", lambda d: d["spec"]["managed"]["roles"][0]
+                                                  .__setitem__("passwordSecrets", {"name": "x"})),
+    "a Job whose backoffLimit is a string": ("Job", lambda d: d["spec"].__setitem__("backoffLimit", "twelve")),
 }
 
 
@@ -169,7 +176,8 @@ def test_network_policies_deny_by_default_and_let_the_services_reach_only_kafka_
 def test_no_secret_value_is_committed_for_production(prod):
     overlay = K8S / "overlays" / "prod"
     examples = sorted(overlay.glob("*.env.example"))
-    assert [e.name for e in examples] == ["db.env.example", "oidc.env.example", "secrets.env.example"]
+    expected = {"db.env.example", "oidc.env.example", "secrets.env.example"} | {f"db-{s}.env.example" for s in SERVICES}
+    assert {e.name for e in examples} == expected
     for example in examples:
         assert "REPLACE_ME" in example.read_text()
         ignored = subprocess.run(["git", "check-ignore", "-q", str(example.with_suffix(""))], cwd=ROOT)
@@ -183,3 +191,139 @@ def test_production_does_not_render_until_its_secrets_are_filled_in(tmp_path):
     shutil.copytree(K8S, prod, ignore=shutil.ignore_patterns("*.env"))
     run = build(prod / "overlays" / "prod")
     assert run.returncode != 0 and ".env" in run.stderr
+
+
+# Database roles: the Cluster's managed roles, their Secrets, the services' logins, the provisioning Job.
+
+ROLES = [*service_roles(), READER]
+"""Every role eventkit.provision creates, from the code itself."""
+
+
+def values(doc: dict) -> dict[str, str]:
+    """A rendered ConfigMap's or Secret's keys and values (a Secret's decoded)."""
+    if doc["kind"] == "Secret":
+        return {k: base64.b64decode(v).decode() for k, v in doc.get("data", {}).items()} | doc.get("stringData", {})
+    return dict(doc.get("data", {}))
+
+
+def container_env(container: dict, docs: list[dict]) -> dict[str, str]:
+    """The environment the container starts with, as Kubernetes makes it: envFrom first, then env in order, each
+    $(NAME) replaced by a variable defined before it."""
+    sources = {(d["kind"], d["metadata"]["name"]): d for d in docs if d["kind"] in ("ConfigMap", "Secret")}
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        kind = "ConfigMap" if "configMapRef" in source else "Secret"
+        env |= values(sources[kind, (source.get("configMapRef") or source["secretRef"])["name"]])
+    for var in container.get("env", []):
+        if "value" in var:
+            env[var["name"]] = re.sub(r"\$\((\w+)\)", lambda m: env.get(m[1], m[0]), var["value"])
+        else:
+            ref = var["valueFrom"]["secretKeyRef"]
+            env[var["name"]] = values(sources["Secret", ref["name"]])[ref["key"]]
+    return env
+
+
+def logins(service: str, env: dict[str, str]) -> list[PostgresSettings]:
+    """Each connection the service's settings make from ``env`` (every ``*login`` property: insight has two)."""
+    cls = settings_class(service)
+    fields = {"postgres": PostgresSettings(dsn=env["VANTRUM_POSTGRES__DSN"])}
+    if "VANTRUM_DB_ROLE" in env:
+        fields["db_role"] = env["VANTRUM_DB_ROLE"] or None
+    settings = cls.model_construct(**fields)
+    names = [n for n, member in inspect.getmembers(cls) if isinstance(member, property) and n.endswith("login")]
+    return [getattr(settings, n) for n in names]
+
+
+def managed_roles(docs: list[dict]) -> dict[str, dict]:
+    (cluster,) = of_kind(docs, "Cluster").values()
+    return {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_every_role_eventkit_provision_creates_is_a_managed_login_role_with_a_secret_of_its_own(overlay, request):
+    docs = request.getfixturevalue(overlay)
+    roles, secrets = managed_roles(docs), of_kind(docs, "Secret")
+    assert sorted(roles) == sorted(ROLES)
+    for name, role in roles.items():
+        assert role["login"] is True and role.get("ensure", "present") == "present", name
+        assert not any(role.get(power) for power in ("superuser", "createdb", "createrole", "replication", "bypassrls"))
+        secret = secrets[role["passwordSecret"]["name"]]  # rendered under that very name (no hash suffix)
+        assert secret["type"] == "kubernetes.io/basic-auth"
+        assert values(secret)["username"] == name, "CloudNativePG expects the Secret's username to be the role"
+        assert values(secret)["password"] and secret["metadata"]["labels"]["cnpg.io/reload"] == "true"
+    assert len({r["passwordSecret"]["name"] for r in roles.values()}) == len(roles)
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_each_service_logs_in_as_a_managed_role_with_that_roles_password(overlay, request):
+    docs = request.getfixturevalue(overlay)
+    roles, secrets = managed_roles(docs), of_kind(docs, "Secret")
+    used = {}
+    for name, deployment in of_kind(docs, "Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = container_env(container, docs)
+        for login in logins(name, env):
+            dsn = urlsplit(login.dsn)
+            user = login.user or dsn.username
+            assert user in roles, f"{name} logs in as {user}, which is not a managed role"
+            assert (dsn.hostname, dsn.port) == ("vantrum-db-rw", 5432)
+            assert unquote(dsn.password or "") == values(secrets[roles[user]["passwordSecret"]["name"]])["password"], (
+                f"{name} logs in as {user} with a password other than that role's")
+            used.setdefault(user, set()).add(name)
+    assert sorted(used) == sorted(ROLES), "every role is some service's login"
+    assert all(len(services) == 1 for services in used.values()), f"a role shared by services: {used}"
+
+
+def test_the_database_owner_and_the_superuser_are_no_services_login(prod):
+    (cluster,) = of_kind(prod, "Cluster").values()
+    owner = cluster["spec"]["bootstrap"]["initdb"]["owner"]
+    assert owner not in ROLES
+    for deployment in of_kind(prod, "Deployment").values():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        refs = {v["valueFrom"]["secretKeyRef"]["name"] for v in container.get("env", []) if "valueFrom" in v}
+        assert not refs & {cluster["spec"]["bootstrap"]["initdb"]["secret"]["name"], "vantrum-db-superuser"}
+
+
+def test_a_job_runs_eventkit_provision_as_the_clusters_superuser(prod):
+    (cluster,) = of_kind(prod, "Cluster").values()
+    assert cluster["spec"]["enableSuperuserAccess"] is True, "CloudNativePG makes the superuser's Secret only then"
+    (job,) = of_kind(prod, "Job").values()
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    (intake,) = of_kind(prod, "Deployment")["intake"]["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == intake["image"], "the services' image, which has eventkit"
+    assert container["command"][:4] == ["python", "-m", "eventkit.provision", "--dsn"]
+    dsn = urlsplit(container["command"][4])
+    assert (dsn.username, dsn.hostname, dsn.port, dsn.path) == ("$(PGUSER)", "vantrum-db-rw", 5432, "/vantrum")
+    superuser = f"{cluster['metadata']['name']}-superuser"
+    refs = {v["name"]: v["valueFrom"]["secretKeyRef"] for v in container["env"]}
+    assert refs == {"PGUSER": {"name": superuser, "key": "username"},
+                    "PGPASSWORD": {"name": superuser, "key": "password"}}
+    assert pod["restartPolicy"] == "OnFailure" and job["spec"]["backoffLimit"] >= 6
+    assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    assert set(selector) <= {"matchLabels"}, "only matchLabels is read here"
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def test_every_database_client_may_reach_postgres_and_nothing_else_of_the_cluster(prod):
+    policies = of_kind(prod, "NetworkPolicy")
+    database = {"cnpg.io/cluster": "vantrum-db"}
+    clients = [d["spec"]["template"]["metadata"]["labels"] for d in prod if d["kind"] in ("Deployment", "Job")]
+    assert len(clients) == len(SERVICES) + 1
+    ingress = [rule for rule in policies["postgres"]["spec"]["ingress"]
+               if {"protocol": "TCP", "port": 5432} in rule["ports"]]
+    for labels in clients:
+        mine = [p["spec"] for p in policies.values() if selects(p["spec"]["podSelector"], labels)]
+        out = [rule for spec in mine for rule in spec.get("egress", [])
+               if any("podSelector" in peer and selects(peer["podSelector"], database) for peer in rule.get("to", []))]
+        assert any(port["port"] == 5432 for rule in out for port in rule["ports"]), f"{labels}: no way out to postgres"
+        assert any("podSelector" in peer and selects(peer["podSelector"], labels)
+                   for rule in ingress for peer in rule["from"]), f"{labels}: postgres does not let it in"
+    (job,) = of_kind(prod, "Job").values()
+    job_labels = job["spec"]["template"]["metadata"]["labels"]
+    job_policies = sorted(name for name, p in policies.items() if selects(p["spec"]["podSelector"], job_labels))
+    assert job_policies == ["allow-dns", "db-provision", "default-deny"]
+    assert "ingress" not in policies["db-provision"]["spec"], "nothing may call the Job"
