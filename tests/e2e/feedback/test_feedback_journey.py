@@ -27,6 +27,7 @@ from casework.app import create_app as create_casework
 from casework.ids import case_id_for_origin
 from casework.settings import CaseworkSettings
 from contracts import topics
+from eventkit.envelope import event_name
 from eventkit.testing import DemoUser, eventually, in_namespace, namespace, read_topic
 from insight import feedback_views
 from insight.app import build_app
@@ -169,7 +170,7 @@ async def test_feedback_from_first_meeting_to_the_follow_up_survives_kill_9_and_
             mine = [r for r in await read_topic(kafka, kafka.topic(topics.FEEDBACK), 1) if r.key.decode() == case_id]
             return mine if len(mine) >= 3 else None
         on_the_bus = await eventually(three, timeout=30)
-        kinds = [dict(r.headers)["ce_type"].decode() for r in on_the_bus]
+        kinds = [event_name(dict(r.headers)["ce_type"].decode()) for r in on_the_bus]
         assert kinds == ["WaitQuestionsAnswered", "FollowUpScheduled", "FollowUpDue"], kinds
         assert not any(b"Ria" in r.value for r in on_the_bus), "the client's text never reaches the bus"
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from eventkit.envelope import event_name
 from eventkit.testing import DemoUser, eventually
 
 from .conftest import World, client_for
@@ -41,7 +42,7 @@ async def test_a_complaint_passes_its_steps_and_a_late_one_is_flagged(world: Wor
         world.settings.clock_shift = timedelta(0)
 
     mine, records = await world.published(complaint["complaint_id"], 4)
-    assert [dict(r.headers)["ce_type"].decode() for r in mine] == [
+    assert [event_name(dict(r.headers)["ce_type"].decode()) for r in mine] == [
         "ComplaintReceived", "ComplaintContactMade", "ComplaintAnswered", "ComplaintClosed"]
     assert not any(b"Ingen ringde" in r.value for r in records)
     assert await world.pool.fetchval(f"SELECT text FROM {world.schema}.free_texts WHERE subject_id = $1",
@@ -95,7 +96,7 @@ async def test_the_follow_up_comes_a_year_after_closure_once_and_its_answer_is_r
         world.settings.clock_shift = timedelta(0)
 
     published, _ = await world.published(case_id, 3)
-    mine = [(dict(r.headers)["ce_type"].decode(), json.loads(r.value)) for r in published]
+    mine = [(event_name(dict(r.headers)["ce_type"].decode()), json.loads(r.value)) for r in published]
     assert [kind for kind, _ in mine] == ["FollowUpScheduled", "FollowUpDue", "FollowUpAnswered"]
     assert mine[1][1]["handler"] == "anna.h"  # the handler's task
     assert mine[2][1]["answer"] == "partly" and mine[2][1]["respondent"] == "client"
