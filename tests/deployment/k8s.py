@@ -40,12 +40,13 @@ def render(overlay: Path) -> list[dict]:
 
 def render_prod_with_examples(tmp: Path) -> list[dict]:
     """The prod overlay as an operator would render it after copying each *.env.example to *.env and filling it in:
-    each file gets values of its own (``filled-in-<file>``), so two Secrets agree only if made from the same file."""
+    each file gets values of its own (``filled-in-<file>``, padded to the 32 bytes a production pseudonym key needs),
+    so two Secrets agree only if made from the same file."""
     copy = tmp / "k8s"
     shutil.copytree(K8S, copy, ignore=shutil.ignore_patterns("*.env"))  # real secrets, if someone has them, stay put
     for example in (copy / "overlays" / "prod").glob("*.env.example"):
         filled = example.with_suffix("")
-        filled.write_text(example.read_text().replace("REPLACE_ME", f"filled-in-{filled.stem}"))
+        filled.write_text(example.read_text().replace("REPLACE_ME", f"filled-in-{filled.stem}".ljust(40, "x")))
     return render(copy / "overlays" / "prod")
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import importlib
 import inspect
+import os
 import re
 import shutil
 import subprocess
@@ -16,21 +18,25 @@ import pytest
 
 from contracts import topics
 from eventkit.kafka import UNLIMITED_RETENTION, ensure_topics
+from eventkit.permissions import RULES
 from eventkit.provision import READER, service_roles
 from eventkit.settings import PostgresSettings, Settings
 
 from .k8s import K8S, ROOT, build, problems, render, render_prod_with_examples
 
-SERVICES = {"intake": "intake.settings.IntakeSettings", "outreach": "outreach.settings.OutreachSettings",
-            "casework": "casework.settings.CaseworkSettings", "insight": "insight.settings.InsightSettings"}
+SERVICES = list(RULES)
+"""Every service, from the permissions table (one entry per service); a test checks it against services/."""
 PARTITIONS = inspect.signature(ensure_topics).parameters["partitions"].default
 HELPER_VARIABLES = {"VANTRUM_DB_PASSWORD"}
 """Not a setting: the database password, set from its Secret so VANTRUM_POSTGRES__DSN can name it as $(…)."""
 
 
 def settings_class(name: str) -> type[Settings]:
-    module, _, cls = SERVICES[name].rpartition(".")
-    return getattr(__import__(module, fromlist=[cls]), cls)
+    """The service's settings: the one Settings subclass its ``<service>.settings`` module defines."""
+    module = importlib.import_module(f"{name}.settings")
+    (cls,) = [c for c in vars(module).values()
+              if isinstance(c, type) and issubclass(c, Settings) and c.__module__ == module.__name__]
+    return cls
 
 
 def variable_names(cls: type, prefix: str = "VANTRUM_") -> set[str]:
@@ -138,7 +144,7 @@ def test_each_service_runs_with_its_port_probes_and_real_setting_names(overlay, 
         for source in container["envFrom"]:
             ref = source.get("configMapRef") or source["secretRef"]
             used |= set(maps[ref["name"]].get("data", {}))
-        assert used <= known, f"{name}: {sorted(used - known)} are not settings of {SERVICES[name]}"
+        assert used <= known, f"{name}: {sorted(used - known)} are not settings of {settings_class(name).__name__}"
         assert {"VANTRUM_KAFKA__BOOTSTRAP_SERVERS", "VANTRUM_POSTGRES__DSN", "VANTRUM_PSEUDONYM_KEY",
                 "VANTRUM_AUTH__ISSUER", "VANTRUM_MODE"} <= used
         assert services[name]["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
@@ -176,7 +182,8 @@ def test_network_policies_deny_by_default_and_let_the_services_reach_only_kafka_
 def test_no_secret_value_is_committed_for_production(prod):
     overlay = K8S / "overlays" / "prod"
     examples = sorted(overlay.glob("*.env.example"))
-    expected = {"db.env.example", "oidc.env.example", "secrets.env.example"} | {f"db-{s}.env.example" for s in SERVICES}
+    expected = ({"db.env.example", "oidc.env.example", "secrets.env.example", "feedback.env.example"}
+                | {f"db-{s}.env.example" for s in SERVICES})
     assert {e.name for e in examples} == expected
     for example in examples:
         assert "REPLACE_ME" in example.read_text()
@@ -191,6 +198,38 @@ def test_production_does_not_render_until_its_secrets_are_filled_in(tmp_path):
     shutil.copytree(K8S, prod, ignore=shutil.ignore_patterns("*.env"))
     run = build(prod / "overlays" / "prod")
     assert run.returncode != 0 and ".env" in run.stderr
+
+
+LOOPBACK = ("127.0.0.1", "localhost")
+"""What the settings' defaults point at (the local servers): a Deployment must point everything elsewhere."""
+
+
+def strings(value) -> list[str]:
+    """Every string in a settings dump, however deeply nested."""
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_each_service_starts_from_the_environment_it_is_given(overlay, request, monkeypatch):
+    """Each service's settings, made as at its start from the environment Kubernetes gives the container and
+    nothing else, pass every validator (production: a pseudonym key of its own, no shifted clock) and leave no
+    address at a default pointing at this machine (feedback's VANTRUM_PUBLIC_URL, which starts the clients' links)."""
+    docs = request.getfixturevalue(overlay)
+    for variable in [v for v in os.environ if v.startswith("VANTRUM_")]:  # scripts/test.sh sets some
+        monkeypatch.delenv(variable)
+    for name, deployment in of_kind(docs, "Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        with monkeypatch.context() as started:
+            for variable, value in container_env(container, docs).items():
+                started.setenv(variable, value)
+            settings = settings_class(name)()
+        assert settings.mode == {"dev": "dev", "prod": "production"}[overlay], name
+        local = [value for value in strings(settings.model_dump()) if any(host in value for host in LOOPBACK)]
+        assert not local, f"{name} would use {local}: a default meant for the local servers"
 
 
 # Database roles: the Cluster's managed roles, their Secrets, the services' logins, the provisioning Job.
