@@ -48,10 +48,10 @@ CONSUMERS: dict[str, tuple[str, frozenset[str]]] = {
                            "WaitQuestionsAnswered", "VisitRatingsRecorded", "ComplaintReceived", "ComplaintContactMade",
                            "ComplaintAnswered", "ComplaintClosed", "FollowUpScheduled", "FollowUpDue",
                            "FollowUpAnswered"})),
-    "feedback": ("keeps a view of each case for the client's page and schedules the one-year follow-up at closure "
-                 "(feedback.cases)",
+    "feedback": ("keeps a view of each case for the client's page, schedules the one-year follow-up at closure and "
+                 "deletes an erased person's free text (feedback.cases)",
                  frozenset({"CaseOpened", "StageChanged", "HandlerAssigned", "HandlerChanged", "MeetingScheduled",
-                            "MeetingHeld", "CaseTransferred", "CaseClosed"})),
+                            "MeetingHeld", "CaseTransferred", "CaseClosed", "PersonErased"})),
 }
 """Service → (what it does with them, the event types it applies; others on its topics it passes over)."""
 

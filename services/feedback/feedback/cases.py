@@ -18,6 +18,7 @@ from contracts.casework import (
 )
 from eventkit.application import execute
 from eventkit.envelope import Envelope
+from eventkit.erasure import PersonErased
 from eventkit.events import Event, EventRegistry
 from eventkit.eventstore import EventStore, Metadata
 from eventkit.settings import KafkaSettings
@@ -31,13 +32,13 @@ class FollowCases:
     """Keeps the feedback service's view of every case and schedules the one-year follow-up when one closes."""
 
     registry = EventRegistry(CaseOpened, StageChanged, HandlerAssigned, HandlerChanged, MeetingScheduled, MeetingHeld,
-                             CaseTransferred, CaseClosed)
+                             CaseTransferred, CaseClosed, PersonErased)
 
     def __init__(self, store: EventStore, kafka: KafkaSettings, follow_up_months: int) -> None:
         self.store, self.follow_up_months = store, follow_up_months
         self.name = kafka.topic("feedback.follow-cases")
         self.schema = store.schema  # the inbox and the view sit beside the events
-        self.topics = [kafka.topic(topics.CASEWORK_CASES)]
+        self.topics = [kafka.topic(topics.CASEWORK_CASES), kafka.topic(topics.ERASURES)]
 
     async def setup(self, conn: asyncpg.Connection) -> None:
         await conn.execute(ddl(self.schema))
@@ -47,9 +48,10 @@ class FollowCases:
         match event:
             case CaseOpened():
                 await conn.execute(
-                    f"""INSERT INTO {s}.case_view (case_id, administration, area, first_contact_at, opened_at)
-                        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id) DO NOTHING""",
-                    event.case_id, event.administration, event.area.value, event.first_contact_at, event.opened_at)
+                    f"""INSERT INTO {s}.case_view (case_id, administration, area, first_contact_at, opened_at, person_ref)
+                        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id) DO NOTHING""",
+                    event.case_id, event.administration, event.area.value, event.first_contact_at, event.opened_at,
+                    event.person_ref)
             case StageChanged():
                 await conn.execute(f"UPDATE {s}.case_view SET stage = $2 WHERE case_id = $1", event.case_id, event.stage.value)
             case HandlerAssigned() | HandlerChanged():
@@ -66,6 +68,11 @@ class FollowCases:
                                    event.case_id, event.to_administration)
             case CaseClosed():
                 await self._closed(conn, envelope, event)
+            case PersonErased():  # what the person wrote goes; the answers' scores stay, counted
+                await conn.execute(
+                    f"""DELETE FROM {s}.free_texts WHERE subject_id IN
+                            (SELECT case_id FROM {s}.case_view WHERE person_ref = $1)""", event.person_ref)
+                await conn.execute(f"UPDATE {s}.case_view SET person_ref = NULL WHERE person_ref = $1", event.person_ref)
 
     async def _closed(self, conn: asyncpg.Connection, envelope: Envelope, event: CaseClosed) -> None:
         s = self.schema

@@ -5,7 +5,8 @@
   access rules read it.
 - ``follow_ups``: the durable schedule of one-year follow-ups: one row per closed case, due at ``due_at``,
   ``fired_at`` set in the same transaction as the FollowUpDue event (``scheduler.py``).
-- ``free_texts``: what clients wrote. Never on the bus: events only say ``has_text``.
+- ``free_texts``: what clients wrote. Never on the bus: events only say ``has_text``. Deleted with the person's
+  cases' rows when the person is erased (``cases.py``).
 - ``client_links`` / ``client_sessions``: the client's one-time links and the short sessions they open, both
   stored as SHA-256 hashes of the secret only (``client/access.py``).
 """
@@ -40,6 +41,8 @@ def ddl(schema: str) -> str:
         text text NOT NULL,
         written_at timestamptz NOT NULL);
     CREATE INDEX IF NOT EXISTS free_texts_subject ON {schema}.free_texts (subject_id);
+    -- Whose case it is, so an erased person's free text can go (cases.py, on PersonErased).
+    ALTER TABLE {schema}.case_view ADD COLUMN IF NOT EXISTS person_ref text;
     CREATE TABLE IF NOT EXISTS {schema}.client_links (
         token_hash bytea PRIMARY KEY,
         case_id text NOT NULL,

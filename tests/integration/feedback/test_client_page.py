@@ -9,11 +9,17 @@ import json
 import re
 from contextlib import asynccontextmanager
 from html.parser import HTMLParser
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
+from contracts import topics
+from eventkit import erasure
+from eventkit.envelope import Envelope, to_record
+from eventkit.erasure import PersonErased
+from eventkit.testing import eventually
 from feedback.client.access import COOKIE
 from unit.feedback.test_readability import lix
 
@@ -218,3 +224,29 @@ async def test_ended_links_and_sessions_are_forgotten_a_day_after_they_end(world
         await links.forget_expired(world.settings.now() + timedelta(days=5))
         assert await world.pool.fetchval(count, case_id) == 0
         assert (await client.get(f"/my-case/{case_id}")).status_code == 401  # the session went with it
+
+
+async def test_an_erased_persons_free_text_is_deleted_and_their_score_stays(world: World, producer):
+    case_id = await world.open_case(waited_days=12)
+    await world.first_meeting(case_id)
+    async with signed_in_client(world, case_id) as (client, _, _):
+        sent = await client.post(f"/my-case/{case_id}/wait-questions", data={"experience": "3", "text": "Mer stöd"})
+        assert sent.status_code == 303
+    person = await world.pool.fetchval(f"SELECT person_ref FROM {world.schema}.case_view WHERE case_id = $1", case_id)
+    assert person and await world.pool.fetchval(f"SELECT count(*) FROM {world.schema}.free_texts WHERE subject_id = $1",
+                                                case_id) == 1
+    erased = PersonErased(person_ref=person, erased_at=datetime.now(UTC))
+    _, version, data = erasure.registry.encode(erased)
+    envelope = Envelope(id=uuid4(), source="vantrum/erasure", type=erased.type_name(), subject=f"erasure-{person}",
+                        time=erased.erased_at, schemaversion=version, data=data)
+    record = to_record(envelope, world.settings.kafka.topic(topics.ERASURES))
+    await producer.send_and_wait(record.topic, key=record.key, value=record.value, headers=record.headers)
+
+    async def forgotten():
+        return await world.pool.fetchval(
+            f"""SELECT (SELECT count(*) FROM {world.schema}.free_texts WHERE subject_id = $1) = 0
+                       AND (SELECT person_ref FROM {world.schema}.case_view WHERE case_id = $1) IS NULL""", case_id)
+
+    assert await eventually(forgotten, timeout=30)
+    seen = (await world.staff.get(f"/cases/{case_id}")).json()
+    assert seen["texts"] == [] and seen["feedback"]["wait_experience"] == 3, "the score stays, counted"
