@@ -53,6 +53,7 @@ async def answer_follow_up(app: FastAPI, actor: access.Actor, case_id: str, answ
     async def work(conn) -> CaseFeedback:
         _, feedback = await execute(store, decider, case_id, command, Metadata(time=now, correlation_id=correlation_id), conn)
         await keep_text(conn, store.schema, case_id, FOLLOW_UP_TEXT, text, now)
+        await conn.execute(f"UPDATE {store.schema}.follow_ups SET answered_at = $2 WHERE case_id = $1", case_id, now)
         return feedback
 
     return await app.state.audit.change(actor, "AnswerFollowUp", [case_id], work)

@@ -28,7 +28,7 @@ from .client.access import ClientLink
 from .domain import (
     case_decider, complaint_decider, existing_complaint, ratings_decider, ratings_stream, satisfaction_index,
 )
-from .reads import CaseFeedbackView, case_view, written_texts
+from .reads import CaseFeedbackView, FollowUpTask, case_view, follow_ups_waiting, written_texts
 from .state import CaseFeedback, ComplaintView, RatingsView
 from .tables import keep_text
 from .personal_data import ClientText
@@ -123,6 +123,18 @@ async def get_case(case_id: CaseId, request: Request, purpose: access.RequiredPu
     texts = await written_texts(store.pool, store.schema, case_id)
     await request.app.state.audit.read(access.Actor.of(request, purpose), "case-feedback", [case_id])
     return CaseFeedbackView(case=case, feedback=feedback, texts=texts)
+
+
+@router.get("/follow-ups/waiting", tags=["cases"],
+            summary="The handlers' tasks: follow-ups that came due a year after closure and have no answer yet")
+async def waiting_follow_ups(request: Request, purpose: access.RequiredPurpose,
+                             administration: Code | None = None) -> list[FollowUpTask]:
+    grant: permissions.Grant | None = getattr(request.state, "grant", None)
+    administration = grant.administration_filter(administration) if grant else administration  # 403: another's
+    store = request.app.state.store
+    tasks = await follow_ups_waiting(store.pool, store.schema, administration)
+    await request.app.state.audit.read(access.Actor.of(request, purpose), "follow-ups-waiting", [t.case_id for t in tasks])
+    return tasks
 
 
 @router.post("/cases/{case_id}/wait-answers", tags=["cases"],

@@ -55,3 +55,24 @@ async def written_texts(pool: asyncpg.Pool, schema: str, subject_id: str) -> lis
     rows = await pool.fetch(f"SELECT question, text, written_at FROM {schema}.free_texts WHERE subject_id = $1 ORDER BY id",
                             subject_id)
     return [WrittenText(**dict(row)) for row in rows]
+
+
+class FollowUpTask(BaseModel):
+    """A follow-up that came due and has no answer yet: the handler asks the client «Har du fått det du behövde?»."""
+
+    case_id: str
+    administration: Code
+    handler: str | None
+    closed_at: AwareDatetime | None
+    due_at: AwareDatetime
+    fired_at: AwareDatetime
+
+
+async def follow_ups_waiting(pool: asyncpg.Pool, schema: str, administration: str | None) -> list[FollowUpTask]:
+    """Fired and unanswered follow-ups (of one administration, or every one's), the oldest first."""
+    rows = await pool.fetch(
+        f"""SELECT f.case_id, v.administration, v.handler, v.closed_at, f.due_at, f.fired_at
+            FROM {schema}.follow_ups f JOIN {schema}.case_view v USING (case_id)
+            WHERE f.fired_at IS NOT NULL AND f.answered_at IS NULL AND ($1::text IS NULL OR v.administration = $1)
+            ORDER BY f.fired_at, f.case_id""", administration)
+    return [FollowUpTask(**dict(row)) for row in rows]

@@ -34,6 +34,8 @@ def ddl(schema: str) -> str:
         due_at timestamptz NOT NULL,
         fired_at timestamptz);
     CREATE INDEX IF NOT EXISTS follow_ups_due ON {schema}.follow_ups (due_at) WHERE fired_at IS NULL;
+    -- Set with the answer's event (answers.py): a fired follow-up without one is a task of the handler's.
+    ALTER TABLE {schema}.follow_ups ADD COLUMN IF NOT EXISTS answered_at timestamptz;
     CREATE TABLE IF NOT EXISTS {schema}.free_texts (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         subject_id text NOT NULL,

@@ -84,9 +84,11 @@ async def test_the_follow_up_comes_a_year_after_closure_once_and_its_answer_is_r
         return await world.pool.fetchval(f"SELECT fired_at FROM {world.schema}.follow_ups WHERE case_id = $1", case_id)
 
     assert await fired() is None
+    assert case_id not in await waiting(world), "not the handler's task before it is due"
     world.settings.clock_shift = timedelta(days=366)
     try:
         await eventually(fired)
+        assert case_id in await waiting(world), "due and unanswered: on the handlers' task list"
         async with signed_in_client(world, case_id) as (client, _, _):
             page = await client.get(f"/my-case/{case_id}")
             assert "Har du fått det du behövde?" in page.text and "Ditt ärende är klart och avslutat." in page.text
@@ -100,7 +102,15 @@ async def test_the_follow_up_comes_a_year_after_closure_once_and_its_answer_is_r
     assert [kind for kind, _ in mine] == ["FollowUpScheduled", "FollowUpDue", "FollowUpAnswered"]
     assert mine[1][1]["handler"] == "anna.h"  # the handler's task
     assert mine[2][1]["answer"] == "partly" and mine[2][1]["respondent"] == "client"
+    assert case_id not in await waiting(world), "answered: off the list"
     answered = await world.staff.get(f"/cases/{case_id}")
     assert answered.json()["feedback"]["follow_up_answer"] == "partly"
     async with client_for(world) as stranger:
         assert (await stranger.post(f"/my-case/{case_id}/follow-up", data={"answer": "no"})).status_code == 401
+
+
+async def waiting(world: World) -> set[str]:
+    """The case ids on the handlers' list of follow-ups due and unanswered (their own administration's)."""
+    response = await world.staff.get("/follow-ups/waiting")
+    assert response.status_code == 200, response.text
+    return {task["case_id"] for task in response.json()}
