@@ -130,9 +130,15 @@ def views(path: str, model: type[BaseModel], summary: str, kind: permissions.Kin
     return lambda endpoint: csv_route(json_route(endpoint))
 
 
-@views("/waits", r.WaitRow, "The wait to the first meeting with the responsible handler")
+@views("/waits", r.WaitRow, "The wait to the first meeting with the responsible handler, over ended waits only")
 async def waits(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
     return respond(request, format, shown(request, await read.waits(f, by)), r.WaitRow)
+
+
+@views("/survival", r.SurvivalRow, "The wait as a Kaplan–Meier estimate over everyone who came, the still waiting included")
+async def survival(request: Request, read: Read, f: AnyFilters, day: Today, by: By = [],  # noqa: B006
+                   format: Format = "json"):
+    return respond(request, format, shown(request, await read.survival(f, by, day)), r.SurvivalRow)
 
 
 @views("/stages", r.StageRow, "Each stage of the wait: contact → referral → assignment → first meeting")

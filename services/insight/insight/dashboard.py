@@ -50,10 +50,14 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
     dimension = Dimension(group_by)
     data = await _gather(read, f, day, dimension, at_risk_only, settings)
     see, small = viewer(request), settings.min_group_size  # small groups: as in the API (insight.disclosure)
-    for key in ("waits", "stages", "trend", "outcomes", "buckets"):
+    for key in ("waits", "survival", "survival_by_month", "stages", "trend", "outcomes", "buckets"):
         data[key] = suppress(data[key], see, small)
-    for key in ("overall", "lost_summary", "continuity", "waiting_total", "at_risk_total"):
+    for key in ("overall", "km", "lost_summary", "continuity", "waiting_total", "at_risk_total"):
         data[key] = suppress([data[key]], see, small)[0]
+    by_month = {row["month"]: row for row in data.pop("survival_by_month")}
+    for row in data["trend"]:  # the month's Kaplan–Meier figures beside its ended waits
+        km = by_month.get(row["month"], {})
+        row["km_median_days"], row["km_p90_days"] = km.get("median_days"), km.get("p90_days")
     data["waiting_total"], data["at_risk_total"] = data["waiting_total"]["n"], data["at_risk_total"]["n"]
     data["waiting_listed"] = len(data["waiting"])
     grant: permissions.Grant = request.state.grant
@@ -83,11 +87,14 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
                     "group_by": ["area", "channel_group", "channel", "administration", "gender"]},
         "switch_language": "?" + urlencode({**request.query_params, "lang": "en" if lang == "sv" else "sv"}),
         "csv": lambda view, **extra: _csv_link(request, view, extra),
+        "days": lambda value: "–" if value is None else f"{value} {strings(lang)['days']}",
         "group_label": lambda row: charts.group_label(lang, group_by, row),
+        "row_key": lambda row: row.get(group_by),
+        "ended_by_group": {row.get(group_by): row for row in data["waits"]},
         "stage_table": _stage_table(data["stages"], data["waits"], group_by),
         "continuity_table": _continuity_table(data["buckets"]),
         "charts": {
-            "wait": charts.to_div(charts.wait_by_group(data["waits"], group_by, lang), "chart-wait"),
+            "wait": charts.to_div(charts.wait_by_group(data["survival"], group_by, lang), "chart-wait"),
             "trend": charts.to_div(charts.trend(data["trend"], lang), "chart-trend"),
             "stages": charts.to_div(charts.stages(data["stages"], group_by, lang), "chart-stages"),
             "outcomes": charts.to_div(charts.outcomes(data["outcomes"], settings.stable_housing_goal,
@@ -104,6 +111,9 @@ async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_ris
     return {
         "overall": (await read.waits(f, []))[0],
         "waits": await read.waits(f, [dimension]),
+        "km": (await read.survival(f, [], day) or [{"cases": 0}])[0],
+        "survival": await read.survival(f, [dimension], day),
+        "survival_by_month": await read.survival(f, [Dimension.MONTH], day),
         "trend": await read.trend(f, []),
         "stages": await read.stages(f, [dimension]),
         "waiting": [w for w in waiting if w["at_risk"] or not at_risk_only],

@@ -115,8 +115,25 @@ UI: dict[str, tuple[str, str]] = {
     "key_figures": ("I korthet", "At a glance"),
     "waiting_now_count": ("Väntar nu", "Waiting now"),
     "at_risk_count": ("I riskzonen", "At risk"),
-    "median_wait": ("Median väntetid", "Median wait"),
-    "p90_wait": ("9 av 10 har fått träffa handläggaren inom", "9 in 10 met their handler within"),
+    "median_wait": ("Hälften har fått träffa handläggaren inom", "Half have met their handler within"),
+    "p90_wait": ("9 av 10 har fått träffa handläggaren inom", "9 in 10 have met their handler within"),
+    "ci": ("95 % konfidensintervall", "95 % confidence interval"),
+    "not_reached": ("inte nått ännu", "not reached yet"),
+    "still_waiting_after": ("väntar fortfarande efter", "still waiting after"),
+    "km_counted": ("väntar fortfarande – räknade med bland alla {cases} som hört av sig ({closed} avslutades före första mötet)",
+                   "still waiting – counted among all {cases} who came ({closed} closed before a first meeting)"),
+    "ended_waits": ("median / 9 av 10, bara avslutade väntetider", "median / 9 in 10, ended waits only"),
+    "came": ("Hört av sig", "Came"),
+    "still_waiting_28": ("Väntar efter 28 dagar", "Waiting after 28 days"),
+    "ended_median": ("Median, bara avslutade", "Median, ended waits only"),
+    "ended_p90": ("9 av 10, bara avslutade", "9 in 10, ended waits only"),
+    "survival_note": ("Median och 9 av 10 räknar med alla som hört av sig: den som fortfarande väntar räknas med fram till i dag, "
+                      "den vars ärende avslutades före första mötet fram till avslutet (Kaplan–Meier). Inom parentes 95 % konfidensintervall; "
+                      "– betyder att värdet inte är nått ännu. De två sista kolumnerna räknar bara dem som redan fått sitt möte.",
+                      "Median and 9 in 10 count everyone who came: someone still waiting counts up to today, someone whose case closed "
+                      "before a first meeting up to the closure (Kaplan–Meier). In brackets the 95 % confidence interval; – means not "
+                      "reached yet. The last two columns count only those who have already had their meeting."),
+    "csv_ended": ("bara avslutade väntetider som CSV", "ended waits only as CSV"),
     "lost_count": ("Tappade under väntan", "Lost during the wait"),
     "days": ("dagar", "days"),
     "day_unit": ("dagar", "days"),
@@ -148,11 +165,11 @@ UI: dict[str, tuple[str, str]] = {
     "how_we_count_text": ("Väntan börjar vid första kontakten och slutar vid första mötet med ansvarig handläggare; "
                           "ett möte med någon annan stoppar inte klockan. Dagar räknas i kalenderdagar. "
                           "Ett ärende räknas till den förvaltning som var ansvarig när väntan mättes. "
-                          "9 av 10-värdet är den 90:e percentilen.",
+                          "9 av 10-värdet är den 90:e percentilen, skattad med Kaplan–Meier över alla som hört av sig.",
                           "The wait starts at the first contact and ends at the first meeting with the responsible "
                           "handler; a meeting with someone else does not stop the clock. Days are calendar days. "
                           "A case counts for the administration responsible when the wait was measured. "
-                          "The 9-in-10 figure is the 90th percentile."),
+                          "The 9-in-10 figure is the 90th percentile, estimated with Kaplan–Meier over everyone who came."),
     "fewer_than": ("färre än {n}", "fewer than {n}"),
     "no_data": ("Inga ärenden i urvalet.", "No cases in the selection."),
     "csv": ("Ladda ner som CSV", "Download as CSV"),

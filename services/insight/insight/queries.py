@@ -3,12 +3,15 @@ compute distributions in PostgreSQL (``percentile_cont``), so no measure is comp
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import asyncpg
 
+from . import survival
+from .disclosure import OWNER, PEOPLE
 from .filters import Anchor, Dimension, Filters, dimension_sql
 
 Row = dict[str, Any]
@@ -48,6 +51,28 @@ class Reader:
     async def waits(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         """The wait to the first meeting with the responsible handler, for waits that have ended."""
         return await self._grouped(_stats("wait_days"), filters, by, Anchor.FIRST_CONTACT, "wait_days IS NOT NULL")
+
+    async def survival(self, filters: Filters, by: Sequence[Dimension], as_of: date) -> list[Row]:
+        """The wait as a Kaplan–Meier estimate over everyone who came by ``as_of`` (``insight.survival``).
+
+        Per case: met on the day of the first meeting with the responsible handler (if by ``as_of`` and not after
+        the closure); otherwise censored at the closure (``lost`` or other ``closed``) or at ``as_of`` (``waiting``).
+        """
+        where, params = filters.where(Anchor.FIRST_CONTACT)
+        day = f"${len(params) + 1}::date"
+        keys = "".join(f"{dimension_sql(d, Anchor.FIRST_CONTACT)} AS {d.value}, " for d in by)
+        sql = f"""SELECT {keys} person_ref, administration,
+                         CASE WHEN met THEN wait_days ELSE greatest(0, stop_day - first_contact_day) END AS days,
+                         CASE WHEN met THEN 'met' WHEN closed_day <= {day} THEN
+                              CASE WHEN lost_during_wait THEN 'lost' ELSE 'closed' END
+                              ELSE 'waiting' END AS outcome
+                  FROM (SELECT *, least({day}, closed_day) AS stop_day,
+                               wait_days IS NOT NULL AND first_contact_day + wait_days <= least({day}, closed_day) AS met
+                        FROM {self.view} WHERE {where} AND first_contact_day <= {day}) c"""
+        groups: dict[tuple, list[asyncpg.Record]] = {}
+        for record in await self.pool.fetch(sql, *params, as_of):
+            groups.setdefault(tuple(record[d.value] for d in by), []).append(record)
+        return [_survival_row(by, key, groups[key]) for key in sorted(groups, key=_sortable)]
 
     async def stages(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         """Where the time goes: each stage of the ended waits (the stages of one case add up to its wait)."""
@@ -160,3 +185,19 @@ class Reader:
     async def administrations(self) -> list[str]:
         """The administrations that have cases, for the dashboard's choice list."""
         return [r[0] for r in await self.pool.fetch(f"SELECT DISTINCT administration FROM {self.view} ORDER BY 1")]
+
+
+def _sortable(key: tuple) -> tuple:
+    return tuple((value is None, value) for value in key)
+
+
+def _survival_row(by: Sequence[Dimension], key: tuple, records: list[asyncpg.Record]) -> Row:
+    outcomes = Counter(r["outcome"] for r in records)
+    owners = {r["administration"] for r in records}
+    return {
+        **{d.value: value for d, value in zip(by, key, strict=True)},
+        "cases": len(records), "met": outcomes["met"], "waiting": outcomes["waiting"],
+        "closed_before_meeting": outcomes["lost"] + outcomes["closed"], "lost": outcomes["lost"],
+        **survival.summary((r["days"], r["outcome"] == "met") for r in records),
+        PEOPLE: len({r["person_ref"] for r in records}), OWNER: owners.pop() if len(owners) == 1 else None,
+    }

@@ -41,7 +41,30 @@ class Distribution(BaseModel):
 
 
 class WaitRow(Group, Distribution):
-    """First contact → first meeting with the responsible handler, for waits that have ended."""
+    """First contact → first meeting with the responsible handler, for waits that have ended (ended waits only:
+    see /api/survival for the estimate that counts those still waiting)."""
+
+
+class SurvivalRow(Group):
+    """First contact → first meeting with the responsible handler over everyone who came by as_of (Kaplan–Meier).
+
+    Still waiting: censored at as_of; closed before a first meeting: censored at the closure (see docs/measures.md).
+    A quantile is None when it is not reached yet (too many still waiting); an interval's high edge likewise."""
+
+    cases: int | None = Field(description="Everyone whose first contact was in the period, up to as_of" + SMALL)
+    met: int | None = Field(None, description="…who have had their first meeting with the responsible handler")
+    waiting: int | None = Field(None, description="…who are still waiting (censored at as_of)")
+    closed_before_meeting: int | None = Field(None, description="…whose case closed before a first meeting (censored)")
+    lost: int | None = Field(None, description="…of those, closed as unreachable or declined (lost during the wait)")
+    median_days: int | None = Field(None, description="Day by which half had met their handler (Kaplan–Meier)")
+    median_low: int | None = Field(None, description="95 % confidence interval of the median, low edge")
+    median_high: int | None = Field(None, description="95 % confidence interval of the median, high edge")
+    p90_days: int | None = Field(None, description="Day by which 9 in 10 had met their handler (Kaplan–Meier)")
+    p90_low: int | None = None
+    p90_high: int | None = None
+    waiting_after_14: float | None = Field(None, description="Estimated share still waiting after 14 days")
+    waiting_after_28: float | None = Field(None, description="Estimated share still waiting after 28 days")
+    waiting_after_90: float | None = Field(None, description="Estimated share still waiting after 90 days")
 
 
 class StageRow(Group, Distribution):
