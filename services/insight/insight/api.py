@@ -175,6 +175,14 @@ async def lost_summary(request: Request, read: Read, f: AnyFilters, by: By = [],
     return respond(request, format, shown(request, await read.lost_summary(f, by)), r.LostSummaryRow)
 
 
+@views("/lost/routes", r.LostRouteRow, "Lost on the way, each route on its own (unreachable, declined, reception "
+       "contact closed without a case, outreach contact silent)")
+async def lost_routes(request: Request, read: Read, f: AnyFilters, day: Today, by: By = [],  # noqa: B006
+                      format: Format = "json"):
+    result = await read.lost_routes(f, by, day, request.app.state.settings.outreach_silent_days)
+    return respond(request, format, shown(request, result), r.LostRouteRow)
+
+
 @views("/outcomes", r.OutcomeRow, "Closures against the goals (the period and month/year are those of the closure)")
 async def outcomes(request: Request, read: Read, f: AnyFilters, day: Today, by: By = [Dimension.YEAR],  # noqa: B006
                    format: Format = "json"):

@@ -17,7 +17,7 @@ from eventkit import access
 from .projections.journey import Generation
 from .settings import InsightSettings
 
-READER_VIEWS = ["case_measures"]
+READER_VIEWS = ["case_measures", "entry_measures"]
 
 
 async def ensure_control(conn: asyncpg.Connection, base: str) -> None:

@@ -147,9 +147,11 @@ UI: dict[str, tuple[str, str]] = {
                      "Average days in each step (the steps add up to the whole wait)"),
     "waiting_heading": ("Väntar nu", "Waiting now"),
     "waiting_intro": ("Alla som ännu inte har träffat sin handläggare, de som varit utan kontakt längst först. "
-                      "I riskzonen: {days} dagar eller mer sedan senaste kontakt eller kontaktförsök.",
+                      "I riskzonen: {days} dagar eller mer sedan senaste kontakt åt båda hållen (nådd per telefon, möte, "
+                      "träffat personal); ett obesvarat försök räknas inte, det visas bredvid.",
                       "Everyone who has not yet met their handler, the longest without contact first. "
-                      "At risk: {days} days or more since the last contact or contact attempt."),
+                      "At risk: {days} days or more since the last two-way contact (reached, a meeting, staff met); "
+                      "an unanswered attempt does not count, it is shown beside."),
     "lost_heading": ("Tappade under väntan", "Lost during the wait"),
     "lost_intro": ("Ärenden som avslutades för att personen inte gick att nå eller tackade nej, innan första mötet.",
                    "Cases closed because the person could not be reached or declined, before the first meeting."),

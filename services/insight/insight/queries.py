@@ -37,6 +37,7 @@ class Reader:
     def __init__(self, pool: asyncpg.Pool, base_schema: str) -> None:
         self.pool = pool
         self.view = f"{base_schema}.case_measures"
+        self.entries = f"{base_schema}.entry_measures"
 
     async def _grouped(self, select: str, filters: Filters, by: Sequence[Dimension], anchor: Anchor,
                        extra: str = "true", source: str | None = None, inner_keys: Sequence[str] = ()) -> list[Row]:
@@ -130,12 +131,36 @@ class Reader:
                      min(attempts_before_closing) FILTER (WHERE {lost}) AS min_attempts_before_closing"""
         return await self._grouped(select, filters, by, Anchor.FIRST_CONTACT)
 
+    async def lost_routes(self, filters: Filters, by: Sequence[Dimension], as_of: date, silent_days: int) -> list[Row]:
+        """Everyone lost on the way, each route on its own: cases closed as unreachable or as declined before a
+        first meeting, reception contacts closed without a case, outreach contacts with no case request and no
+        encounter for ``silent_days`` (by ``as_of``). Placed in time by the day of first contact."""
+        where, params = filters.where(Anchor.FIRST_CONTACT)
+        day, silent = f"${len(params) + 1}::date", f"${len(params) + 2}::int"
+        source = f"""(SELECT 'case_' || closure_reason AS route, person_ref, area, channel, channel_group,
+                             administration, gender, first_contact_day
+                      FROM {self.view} WHERE lost_during_wait AND closed_day <= {day}
+                      UNION ALL
+                      SELECT CASE entry WHEN 'reception' THEN 'reception_closed_without_case'
+                                        ELSE 'outreach_silent' END,
+                             person_ref, area, channel, channel_group, administration, gender, first_contact_day
+                      FROM {self.entries}
+                      WHERE (entry = 'reception' AND closed_day <= {day})
+                         OR (entry = 'outreach' AND last_encounter_day <= {day} - {silent})) lost"""
+        routes = ("case_unreachable", "case_declined", "reception_closed_without_case", "outreach_silent")
+        select = ", ".join([f"count(*) FILTER (WHERE route = '{r}') AS {r.removeprefix('case_')}" for r in routes]
+                           + ["count(*) AS lost"])
+        keys = [f"{dimension_sql(d, Anchor.FIRST_CONTACT)} AS {d.value}" for d in by]
+        positions = ", ".join(str(i) for i in range(1, len(by) + 1))
+        tail = f"GROUP BY {positions} ORDER BY {positions}" if by else ""
+        sql = f"SELECT {', '.join(keys + [select, PRIVACY])} FROM {source} WHERE {where} AND first_contact_day <= {day} {tail}"
+        return [dict(r) for r in await self.pool.fetch(sql, *params, as_of, silent_days)]
+
     async def outcomes(self, filters: Filters, by: Sequence[Dimension], housing_goal: float, reactualised_goal: float,
                        today: date) -> list[Row]:
         """Closures (placed in time by their closing day) against the goals."""
         contracts = ["first_hand", "second_hand", "training_flat", "lodger", "owned"]
         stable = "count(*) FILTER (WHERE closure_reason = 'stable_housing')"
-        again = "count(*) FILTER (WHERE reactualised_within_year)"
         per_contract = ", ".join(
             f"count(*) FILTER (WHERE closure_reason = 'stable_housing' AND housing_contract = '{c}') AS housing_{c}"
             for c in contracts
@@ -143,14 +168,24 @@ class Reader:
         where, params = filters.where(Anchor.CLOSURE, "closed_at IS NOT NULL")
         params += [housing_goal, reactualised_goal, today]
         n = len(params)
+        # Re-actualisation is final for a closure followed a full year (closed_day + 365 ≤ as_of); deceased clients
+        # are left out; it is counted per person (someone with two final closures in the group counts once).
+        final = f"closed_day + 365 <= ${n}::date AND closure_reason <> 'deceased'"
+        followed = f"count(DISTINCT person_ref) FILTER (WHERE {final})"
+        again = f"count(DISTINCT person_ref) FILTER (WHERE {final} AND reactualised_within_year)"
+        need = "count(*) FILTER (WHERE income_support_need)"
+        need_self = "count(*) FILTER (WHERE income_support_need AND self_supporting)"
         select = f"""count(*) AS closed, {stable} AS stable_housing, {_share(stable)} AS stable_housing_share,
                      {per_contract},
                      count(*) FILTER (WHERE self_supporting) AS self_supporting,
                      {_share('count(*) FILTER (WHERE self_supporting)')} AS self_supporting_share,
-                     {again} AS reactualised, {_share(again)} AS reactualised_share,
-                     count(*) FILTER (WHERE closed_day + 365 <= ${n}::date) AS followed_a_full_year,
+                     {need} AS income_support_need, {need_self} AS self_supporting_of_need,
+                     {_share(need_self, need)} AS self_supporting_need_share,
+                     {again} AS reactualised, {_share(again, followed)} AS reactualised_share,
+                     {followed} AS followed_a_full_year,
+                     count(*) FILTER (WHERE NOT ({final}) AND closure_reason <> 'deceased') AS not_yet_final,
                      {stable}::numeric / nullif(count(*), 0) >= ${n - 2}::numeric AS meets_housing_goal,
-                     {again}::numeric / nullif(count(*), 0) <= ${n - 1}::numeric AS meets_reactualised_goal"""
+                     {again}::numeric / nullif({followed}, 0) <= ${n - 1}::numeric AS meets_reactualised_goal"""
         keys = [f"{dimension_sql(d, Anchor.CLOSURE)} AS {d.value}" for d in by]
         positions = ", ".join(str(i) for i in range(1, len(by) + 1))
         tail = f"GROUP BY {positions} ORDER BY {positions}" if by else ""

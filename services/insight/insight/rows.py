@@ -98,7 +98,8 @@ class WaitingRow(CaseRef):
     contact_attempts: int
     last_attempt_at: datetime | None
     last_attempt_outcome: ContactOutcome | None
-    last_contact_day: date = Field(description="Latest of: first contact, contact attempt, staff met, meeting")
+    last_contact_day: date = Field(description="The last two-way contact: first contact, an attempt that reached "
+                                               "the person, staff met, a meeting (an unanswered attempt is not one)")
     days_without_contact: int = Days
     at_risk: bool = Field(description="days_without_contact ≥ at_risk_days")
 
@@ -122,6 +123,17 @@ class LostSummaryRow(Group):
     min_attempts_before_closing: int | None
 
 
+class LostRouteRow(Group):
+    """Lost on the way, each route on its own, by the day of first contact."""
+
+    unreachable: int | None = Field(description="Cases closed as unreachable before a first meeting")
+    declined: int | None = Field(description="Cases closed as declined before a first meeting")
+    reception_closed_without_case: int | None = Field(description="Reception contacts closed without a case")
+    outreach_silent: int | None = Field(description="Outreach contacts with no case request and no encounter for "
+                                                    "outreach_silent_days (a setting, 60)")
+    lost: int | None = Field(description="All four routes together")
+
+
 class OutcomeRow(Group):
     closed: int | None
     stable_housing: int | None
@@ -133,9 +145,15 @@ class OutcomeRow(Group):
     housing_owned: int | None
     self_supporting: int | None
     self_supporting_share: float | None
-    reactualised: int | None = Field(description="The same person had a new case opened within 365 days of the closure")
-    reactualised_share: float | None
-    followed_a_full_year: int | None = Field(description="Closures at least 365 days before as_of (their re-actualisation is final)")
+    income_support_need: int | None = Field(description="Closures of clients with income-support needs")
+    self_supporting_of_need: int | None
+    self_supporting_need_share: float | None = Field(description="self-supporting / closures with income-support needs (seed 004)")
+    reactualised: int | None = Field(description="People whose closure, followed a full year, was followed by a new "
+                                                 "case within 365 days (deceased left out)")
+    reactualised_share: float | None = Field(description="reactualised / followed_a_full_year; null: not yet final")
+    followed_a_full_year: int | None = Field(description="People with a closure at least 365 days before as_of "
+                                                         "(not deceased): their re-actualisation is final")
+    not_yet_final: int | None = Field(description="Closures less than a year before as_of (not deceased)")
     meets_housing_goal: bool | None
     meets_reactualised_goal: bool | None
 

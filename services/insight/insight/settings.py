@@ -13,6 +13,8 @@ class InsightSettings(Settings):
     """Schema that readers query (the live pointer); each generation of the views lives in ``<db_schema>_g<n>``."""
     port: int = 8004
     at_risk_days: int = Field(14, ge=1)
+    outreach_silent_days: int = Field(60, ge=1)
+    """An outreach contact with no case request and no encounter for this many days counts as lost."""
     """A person waiting this many days or more since the last contact is flagged «at risk» on the waiting-now list."""
     timezone: str = "Europe/Stockholm"
     """Days and months are counted on the local calendar: a wait from Monday to Friday is 4 days."""

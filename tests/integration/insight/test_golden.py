@@ -208,15 +208,16 @@ async def test_trend_by_month(golden):
 
 WAITING_KEYS = ("case_id", "days_waited", "days_without_contact", "at_risk", "contact_attempts",
                 "last_attempt_outcome", "administration", "assigned")
+# Days without contact count from the last TWO-WAY contact; an unanswered attempt is listed beside, not counted.
 WAITING_NOW = [
-    (case_id("W01"), 42, 22, True, 1, "no_answer", "social-services", True),
+    (case_id("R4"), 103, 42, True, 3, "no_answer", "social-services", True),  # reached on day 61, no answer on day 96
+    (case_id("W01"), 42, 42, True, 1, "no_answer", "social-services", True),  # its one attempt (day 20) got no answer
+    (case_id("W06"), 26, 26, True, 1, "message_left", "social-services", True),  # moved from amf on day 6
     (case_id("W02"), 21, 21, True, 0, None, "social-services", False),
     (case_id("W07"), 34, 14, True, 0, None, "social-services", True),  # a meeting without the handler on day 20
-    (case_id("W06"), 26, 14, True, 1, "message_left", "social-services", True),  # moved from amf on day 6
     (case_id("W03"), 14, 14, True, 0, None, "care", True),  # 14 days: at risk from the 14th day
     (case_id("W04"), 13, 13, False, 0, None, "care", False),
     (case_id("W05"), 28, 8, False, 1, "reached", "social-services", True),
-    (case_id("R4"), 103, 7, False, 3, "no_answer", "social-services", True),
     (case_id("W08"), 7, 7, False, 0, None, "social-services", False),
 ]
 
@@ -225,9 +226,10 @@ async def test_waiting_now_lists_everyone_without_a_first_meeting_longest_silenc
     reader, _, _ = golden
     assert rows(await reader.waiting_now(Filters(), AS_OF, 14), *WAITING_KEYS) == WAITING_NOW
     at_risk = await reader.waiting_now(Filters(), AS_OF, 14, at_risk_only=True)
-    assert rows(at_risk, "case_id") == [(row[0],) for row in WAITING_NOW[:5]]
-    w01 = (await reader.waiting_now(Filters(), AS_OF, 14))[0]
-    assert (w01["first_contact_day"], w01["last_contact_day"]) == (date(2024, 5, 20), date(2024, 6, 9))
+    assert rows(at_risk, "case_id") == [(row[0],) for row in WAITING_NOW[:6]]
+    w01 = (await reader.waiting_now(Filters(), AS_OF, 14))[1]
+    assert (w01["first_contact_day"], w01["last_contact_day"]) == (date(2024, 5, 20), date(2024, 5, 20))
+    assert w01["last_attempt_at"].date() == date(2024, 6, 9)
 
 
 async def test_waiting_now_filters(golden):
@@ -275,11 +277,12 @@ async def test_outcomes_by_year_against_the_goals(golden):
     reader, _, _ = golden
     result = await reader.outcomes(Filters(), [Dimension.YEAR], 0.40, 0.15, AS_OF)
     assert rows(result, "year", *OUTCOME_KEYS) == [
-        # R3 (second-hand) and R1 (first-hand) to housing; R1 came back 2024-02-20, within a year of 2023-11-20;
-        # R3 came back 2024-03-21, 372 days after 2023-03-15. Full year followed for R3 and Z2 only.
-        ("2023", 4, 2, 0.5, 1, 1, 0, 0, 0, 2, 0.5, 1, 0.25, 2, True, False),
-        # 11 closures after a first meeting + 6 lost; H01 came back (W05) 2024-06-03
-        ("2024", 17, 5, 0.2941, 2, 1, 1, 1, 0, 4, 0.2353, 1, 0.0588, 0, False, True),
+        # R3 (second-hand) and R1 (first-hand) to housing. Re-actualisation is final for R3 and Z2 only (closed
+        # more than 365 days before 2024-07-01): R3 came back 2024-03-21, 372 days after 2023-03-15, so 0 of 2.
+        # R1 came back within the year, but 2023-11-20 is not a full year ago: not counted yet.
+        ("2023", 4, 2, 0.5, 1, 1, 0, 0, 0, 2, 0.5, 0, 0.0, 2, True, True),
+        # 11 closures after a first meeting + 6 lost; none followed a full year: not yet final (H01 came back as W05)
+        ("2024", 17, 5, 0.2941, 2, 1, 1, 1, 0, 4, 0.2353, 0, None, 0, False, None),
     ]
 
 
@@ -287,16 +290,47 @@ async def test_outcomes_by_month_and_gender(golden):
     reader, _, _ = golden
     result = await reader.outcomes(YEAR_2024, [Dimension.MONTH], 0.40, 0.15, AS_OF)
     assert rows(result, "month", *OUTCOME_KEYS) == [
-        ("2024-02", 2, 0, 0.0, 0, 0, 0, 0, 0, 1, 0.5, 0, 0.0, 0, False, True),
-        ("2024-03", 5, 1, 0.2, 1, 0, 0, 0, 0, 2, 0.4, 1, 0.2, 0, False, False),
-        ("2024-04", 4, 3, 0.75, 1, 1, 1, 0, 0, 0, 0.0, 0, 0.0, 0, True, True),
-        ("2024-05", 3, 0, 0.0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0.0, 0, False, True),
-        ("2024-06", 3, 1, 0.3333, 0, 0, 0, 1, 0, 1, 0.3333, 0, 0.0, 0, False, True),
+        ("2024-02", 2, 0, 0.0, 0, 0, 0, 0, 0, 1, 0.5, 0, None, 0, False, None),
+        ("2024-03", 5, 1, 0.2, 1, 0, 0, 0, 0, 2, 0.4, 0, None, 0, False, None),
+        ("2024-04", 4, 3, 0.75, 1, 1, 1, 0, 0, 0, 0.0, 0, None, 0, True, None),
+        ("2024-05", 3, 0, 0.0, 0, 0, 0, 0, 0, 0, 0.0, 0, None, 0, False, None),
+        ("2024-06", 3, 1, 0.3333, 0, 0, 0, 1, 0, 1, 0.3333, 0, None, 0, False, None),
     ]
     result = await reader.outcomes(Filters(), [Dimension.GENDER], 0.40, 0.15, AS_OF)
     assert rows(result, "gender", *OUTCOME_KEYS) == [
-        ("female", 12, 2, 0.1667, 1, 1, 0, 0, 0, 2, 0.1667, 0, 0.0, 1, False, True),
-        ("male", 9, 5, 0.5556, 2, 1, 1, 1, 0, 4, 0.4444, 2, 0.2222, 1, True, False),
+        ("female", 12, 2, 0.1667, 1, 1, 0, 0, 0, 2, 0.1667, 0, 0.0, 1, False, True),  # Z2 followed a year
+        ("male", 9, 5, 0.5556, 2, 1, 1, 1, 0, 4, 0.4444, 0, 0.0, 1, True, True),  # R3 followed a year, not back
+    ]
+
+
+async def test_self_supporting_over_income_support_needs_and_closures_not_yet_final(golden):
+    reader, _, _ = golden
+    keys = ("year", "closed", "self_supporting", "income_support_need", "self_supporting_of_need",
+            "self_supporting_need_share", "not_yet_final")
+    # Every reception contact was asked about income support (answer: applied): a need; outreach closures need it
+    # only in the income-support area. 2023: R3, Z2, Z1 (Z1 self-supporting; R1 too, but from outreach, homelessness).
+    # 2024: 17 closures less the outreach H01, H05, L04 = 14 with a need; I01, I02, I04 self-supporting.
+    assert rows(await reader.outcomes(Filters(), [Dimension.YEAR], 0.40, 0.15, AS_OF), *keys) == [
+        ("2023", 4, 2, 3, 1, 0.3333, 2),  # R1 and Z1 closed less than a year before 2024-07-01
+        ("2024", 17, 4, 14, 3, 0.2143, 17),
+    ]
+    # A year later everything closed in 2023 is final: R1 came back within its year, R3 did not (per person).
+    later = await reader.outcomes(Filters(), [Dimension.YEAR], 0.40, 0.15, date(2025, 1, 1))
+    assert rows(later, "year", "reactualised", "followed_a_full_year", "reactualised_share", "not_yet_final")[0] == (
+        "2023", 1, 4, 0.25, 0)
+
+
+async def test_lost_on_the_way_each_route_on_its_own(golden):
+    reader, _, _ = golden
+    keys = ("unreachable", "declined", "reception_closed_without_case", "outreach_silent", "lost")
+    # L01, L03, L04, L06 unreachable; L02, L05 declined; N01 closed at reception without a case; N02 last met on
+    # 2024-04-16: silent 76 days on 2024-07-01 (≥ 60). On 2024-06-14 it was silent 59 days, and L06 (closed 06-25)
+    # was still waiting.
+    assert rows(await reader.lost_routes(YEAR_2024, [], AS_OF, 60), *keys) == [(4, 2, 1, 1, 8)]
+    assert rows(await reader.lost_routes(YEAR_2024, [], date(2024, 6, 14), 60), *keys) == [(3, 2, 1, 0, 6)]
+    assert rows(await reader.lost_routes(YEAR_2024, [Dimension.CHANNEL_GROUP], AS_OF, 60), "channel_group", *keys) == [
+        ("outreach", 1, 0, 0, 1, 2),  # L04 and N02
+        ("reception", 3, 2, 1, 0, 6),
     ]
 
 

@@ -85,16 +85,33 @@ CREATE TABLE IF NOT EXISTS sip (
 -- Reception contacts, keyed by the contact id a case names as its origin.
 CREATE TABLE IF NOT EXISTS intake_contacts (
     contact_id text PRIMARY KEY,
+    person_ref text,
     channel text,
+    area text,
+    administration text,
+    gender text,
     partner text,
     contacted_at timestamptz,
-    referred_at timestamptz
+    referred_at timestamptz,
+    closed_without_case_at timestamptz,
+    closed_without_case_reason text
+);
+
+-- The answer to «Har du ordnat försörjningsstöd?» at reception (the latest asked).
+CREATE TABLE IF NOT EXISTS intake_income_support (
+    contact_id text PRIMARY KEY,
+    status text NOT NULL,
+    asked_at timestamptz NOT NULL
 );
 
 -- Outreach contacts, keyed by the outreach id a case names as its origin.
 CREATE TABLE IF NOT EXISTS outreach_contacts (
     outreach_id text PRIMARY KEY,
+    alias_ref text,
+    administration text,
+    gender text,
     first_encounter_at timestamptz,
+    last_encounter_at timestamptz,
     requested_at timestamptz
 );
 """

@@ -9,8 +9,12 @@ Definitions (the dashboard and the API say the same in plain words):
 - the administration is the responsible one when the wait was measured: after the last
   transfer before the first meeting (or the closure; for an open wait, the latest transfer);
 - staff met before the first meeting: distinct people from StaffMet and from meetings held before it;
+- last contact: the last TWO-WAY contact (first contact, an attempt that reached the person, staff met, a
+  meeting); an unanswered attempt does not reset it (it is shown beside: last attempt and its outcome);
 - re-actualised within a year: the same person has a later case opened at most 365 days after the closure;
-- lost during the wait: closed as unreachable or declined without a first meeting.
+- lost during the wait: closed as unreachable or declined without a first meeting;
+- income-support need: an income-support case, or reception's «Har du ordnat försörjningsstöd?» answered
+  arranged, applied or not arranged (anything but not needed).
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ SELECT c.case_id, c.person_ref, c.episode, c.previous_case_id, c.area, c.gender,
        COALESCE(s.staff_met_before_first_meeting, 0) AS staff_met_before_first_meeting,
        COALESCE(s.staff_met, 0) AS staff_met,
        a.contact_attempts, a.last_attempt_at, a.last_attempt_outcome, a.attempts_before_closing,
-       GREATEST(c.first_contact_at, a.last_attempt_at, s.last_met_at) AS last_contact_at,
+       GREATEST(c.first_contact_at, a.last_reached_at, s.last_met_at) AS last_contact_at,
+       c.area = 'income_support' OR inc.status IN ('arranged', 'applied', 'not_arranged') AS income_support_need,
        st.preliminary_assessment_at, st.investigation_at, st.decision_at, st.intervention_at,
        CASE WHEN sip.established_at IS NOT NULL THEN 'established'
             WHEN sip.declined_at IS NOT NULL THEN 'declined'
@@ -58,6 +63,7 @@ SELECT c.case_id, c.person_ref, c.episode, c.previous_case_id, c.area, c.gender,
 FROM cases c
 LEFT JOIN intake_contacts i ON i.contact_id = c.origin_id
 LEFT JOIN outreach_contacts o ON o.outreach_id = c.origin_id
+LEFT JOIN intake_income_support inc ON inc.contact_id = c.origin_id
 LEFT JOIN sip ON sip.case_id = c.case_id
 LEFT JOIN LATERAL (
     SELECT min(held_at) FILTER (WHERE with_responsible_handler) AS first_meeting_at
@@ -75,6 +81,7 @@ LEFT JOIN LATERAL (
     FROM staff_contacts WHERE staff_contacts.case_id = c.case_id) s ON true
 LEFT JOIN LATERAL (
     SELECT count(*) AS contact_attempts, max(attempted_at) AS last_attempt_at,
+           max(attempted_at) FILTER (WHERE outcome = 'reached') AS last_reached_at,
            (array_agg(outcome ORDER BY attempted_at DESC, event_id))[1] AS last_attempt_outcome,
            count(*) FILTER (WHERE attempted_at <= c.closed_at) AS attempts_before_closing
     FROM contact_attempts WHERE contact_attempts.case_id = c.case_id) a ON true
@@ -90,6 +97,24 @@ LEFT JOIN LATERAL (
            min(entered_at) FILTER (WHERE stage = 'intervention') AS intervention_at
     FROM stages WHERE stages.case_id = c.case_id) st ON true
 WHERE c.opened_at IS NOT NULL;
+
+-- Entries that never became a case: reception contacts closed without one, outreach contacts (day of the last
+-- encounter, for "silent for N days"); one row each, in the columns readers filter on.
+CREATE VIEW entry_measures AS
+SELECT 'reception' AS entry, contact_id AS entry_id, person_ref, area, channel,
+       CASE channel WHEN 'partner_drop_in' THEN 'partner' ELSE 'reception' END AS channel_group,
+       administration, gender, local_day(contacted_at) AS first_contact_day,
+       local_day(closed_without_case_at) AS closed_day, closed_without_case_reason AS closure_reason,
+       NULL::date AS last_encounter_day
+FROM intake_contacts
+WHERE contacted_at IS NOT NULL AND referred_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM cases WHERE cases.origin_id = intake_contacts.contact_id)
+UNION ALL
+SELECT 'outreach', outreach_id, alias_ref, NULL, 'outreach', 'outreach', administration, gender,
+       local_day(first_encounter_at), NULL, NULL, local_day(last_encounter_at)
+FROM outreach_contacts
+WHERE first_encounter_at IS NOT NULL AND requested_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM cases WHERE cases.origin_id = outreach_contacts.outreach_id);
 
 CREATE VIEW case_measures AS
 SELECT j.*,
