@@ -82,10 +82,7 @@ def decide(command: Command, state: State, policy: Policy = Policy()) -> Sequenc
             _require_distinct_staff(command.staff)
             return [MeetingScheduled(case_id=case_id, scheduled_for=command.scheduled_for, staff=list(command.staff))]
         case HoldMeeting():
-            _require_distinct_staff(command.staff)
-            return [MeetingHeld(case_id=case_id, held_at=command.held_at, staff=list(command.staff),
-                                with_responsible_handler=state.handler in command.staff,
-                                support_person_present=command.support_person_present)]
+            return _hold_meeting(command, state)
         case RecordContactAttempt():
             return [ContactAttempted(case_id=case_id, method=command.method, outcome=command.outcome, by=command.by,
                                      attempted_at=command.attempted_at)]
@@ -146,6 +143,23 @@ def _reopen(command: ReopenCase, state: State) -> Sequence[Event]:
                        channel=command.channel, area=command.area, administration=command.administration,
                        gender=previous.gender, first_contact_at=command.first_contact_at,
                        opened_at=command.reopened_at, episode=previous.episode + 1, previous_case_id=previous.case_id)]
+
+
+def _hold_meeting(command: HoldMeeting, state: State) -> Sequence[Event]:
+    """Whether the meeting stops the wait clock is judged on the meeting's own date, not when it is recorded: a
+    meeting entered after a handler change was with whoever was responsible that day."""
+    _require_distinct_staff(command.staff)
+    responsible = state.handler_at(command.held_at)
+    if responsible is None:
+        later = [(since, who) for since, who in state.handlers if who in command.staff]
+        if later:  # the stage "assignment → first meeting" would come out negative
+            since, who = later[0]
+            raise Refused("meeting-before-assignment",
+                          f"A meeting with {who} cannot be dated before {who} was made responsible for the case "
+                          f"({since.isoformat()}); record it with its true date, or without the handler", 422)
+    return [MeetingHeld(case_id=command.case_id, held_at=command.held_at, staff=list(command.staff),
+                        with_responsible_handler=responsible is not None and responsible in command.staff,
+                        support_person_present=command.support_person_present)]
 
 
 def _change_stage(command: ChangeStage, state: State) -> Sequence[Event]:

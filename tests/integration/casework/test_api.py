@@ -184,9 +184,11 @@ async def test_a_case_from_handler_to_closure_and_its_next_episode(casework):
     steps = [
         ("staff-met", {"staff": "rec.1", "role": "reception", "met_at": FIRST_CONTACT.isoformat()}),
         ("stage", {"stage": "preliminary_assessment"}),
-        ("handler", ADDICTION),
+        # dated: the meeting on day 6 is judged against the handler responsible that day (casework.domain)
+        ("handler", ADDICTION | {"assigned_at": (FIRST_CONTACT + timedelta(days=2)).isoformat()}),
         ("meetings/scheduled", {"scheduled_for": (FIRST_CONTACT + timedelta(days=5)).isoformat(), "staff": ["anna.h", "bo.k"]}),
-        ("handler-change", MENTAL_HEALTH | {"reason": "staff_turnover"}),
+        ("handler-change", MENTAL_HEALTH | {"reason": "staff_turnover",
+                                            "changed_at": (FIRST_CONTACT + timedelta(days=4)).isoformat()}),
         ("meetings/held", {"held_at": (FIRST_CONTACT + timedelta(days=6)).isoformat(), "staff": ["bo.k", "anna.h"],
                            "support_person_present": True}),
         ("staff-met", {"staff": "bo.k", "role": "investigator"}),

@@ -171,6 +171,27 @@ def test_after_a_handler_change_only_the_new_handler_stops_the_wait_clock():
     assert when(with_new, opened(), assigned, change)[0].with_responsible_handler is True
 
 
+def test_a_meeting_recorded_after_a_handler_change_is_judged_on_its_own_date():
+    # Held on day 4 with the first handler, entered after the change on day 5 was recorded: it stopped the clock.
+    change = HandlerChanged(case_id=CASE, previous_handler=ADDICTION_HANDLER, handler=MENTAL_HEALTH_HANDLER,
+                            specialism=Specialism.MENTAL_HEALTH, reason=HandlerChangeReason.SPECIALISM, changed_at=at(5))
+    late = HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(4), staff=(ADDICTION_HANDLER,))
+    assert when(late, opened(), assigned, change)[0].with_responsible_handler is True
+    # ... and the new handler on day 4 was not responsible yet (the current handler would have said so).
+    early = HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(4), staff=(MENTAL_HEALTH_HANDLER,))
+    assert when(early, opened(), assigned, change)[0].with_responsible_handler is False
+
+
+def test_a_meeting_with_the_handler_dated_before_their_assignment_is_refused():
+    # Assigned on day 3 (``assigned``): a meeting with them on day 0 would make "assignment → first meeting" negative.
+    error = refused(HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(hours=3), staff=(ADDICTION_HANDLER,)),
+                    opened(), assigned)
+    assert (error.rule, error.status) == ("meeting-before-assignment", 422)
+    # Reception staff the same day is fine: no handler was responsible yet, the clock runs on.
+    [event] = when(HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(hours=3), staff=("rec.1",)), opened(), assigned)
+    assert event.with_responsible_handler is False
+
+
 @pytest.mark.parametrize("command", [
     HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(hours=-1), staff=(ADDICTION_HANDLER,)),
     ScheduleMeeting(case_id=CASE, recorded_at=NOW, scheduled_for=at(days=-3), staff=(ADDICTION_HANDLER,)),

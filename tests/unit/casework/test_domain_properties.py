@@ -105,7 +105,10 @@ def test_folding_accepted_events_never_yields_an_invalid_case(commands_, policy,
             assert event.previous_handler == state.handler != event.handler
         if isinstance(event, MeetingHeld):
             assert event.held_at >= history[0].first_contact_at, "no meeting before the first contact"
-            assert event.with_responsible_handler == (state.handler in event.staff)
+            assert event.with_responsible_handler == (state.handler_at(event.held_at) in event.staff), \
+                "judged by who was responsible on the meeting's own date"
+            assert not (set(event.staff) & {who for since, who in state.handlers if since > event.held_at}
+                        and state.handler_at(event.held_at) is None), "no meeting with a handler before any assignment"
         if isinstance(event, CaseClosed) and event.reason is ClosureReason.UNREACHABLE:
             unanswered = _unanswered_since_last_reached(prefix)
             assert ContactMethod.PHONE in unanswered and len(unanswered) >= policy.unreachable_min_attempts
