@@ -191,6 +191,8 @@ class CaseRow(CaseRef):
     decision_at: datetime | None
     intervention_at: datetime | None
     wait_days: int | None
+    wait_working_days: int | None = Field(description="The wait in working days: Monday–Friday, not a Swedish "
+                                                      "public holiday")
     contact_to_referral_days: int | None
     referral_to_assignment_days: int | None
     assignment_to_meeting_days: int | None

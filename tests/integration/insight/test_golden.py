@@ -380,5 +380,11 @@ async def test_per_case_measures_of_the_edge_cases(golden, pool):
     assert (r2["episode"], r2["previous_case_id"], r2["reactualised_within_year"]) == (2, case_id("R1"), None)
     h05 = await case("H05")  # outreach: encounter day 0, case requested day 0
     assert (h05["channel_group"], h05["contact_to_referral_days"], h05["wait_days"]) == ("outreach", 0, 9)
+    # Working days beside calendar days: A01 met on Monday 2024-02-05, four weeks after Monday 2024-01-08: 28 days,
+    # 20 working days. P05 waited over Easter, 2024-03-20 → 2024-04-11: 22 days; Mar 21–22 (2), Mar 25–28 (4,
+    # Good Friday off), Apr 2–5 (4, Easter Monday off), Apr 8–11 (4): 14 working days.
+    assert (a01["wait_days"], a01["wait_working_days"]) == (28, 20)
+    p05 = await case("P05")
+    assert (p05["wait_days"], p05["wait_working_days"]) == (22, 14)
     w07 = await case("W07")
     assert (w07["waiting"], w07["first_meeting_at"], w07["handler_changes_before_first_meeting"]) == (True, None, 1)

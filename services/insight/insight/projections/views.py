@@ -5,7 +5,8 @@ Definitions (the dashboard and the API say the same in plain words):
   held WITH the responsible handler; meetings without them do not stop the clock;
 - stages of the wait: first contact → referral (reception's referral, outreach's case
   request, or the case opening when neither is known) → first handler assignment → first meeting;
-- days are counted between local calendar dates (``timezone``), so Monday to Friday is 4 days;
+- days are counted between local calendar dates (``timezone``), so Monday to Friday is 4 days; working days
+  beside them skip weekends and Swedish public holidays (the ``holidays`` package);
 - the administration is the responsible one when the wait was measured: after the last
   transfer before the first meeting (or the closure; for an open wait, the latest transfer);
 - staff met before the first meeting: distinct people from StaffMet and from meetings held before it;
@@ -21,6 +22,19 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import holidays
+
+
+HOLIDAY_YEARS = range(2010, 2041)
+
+
+def _public_holidays() -> str:
+    """Swedish public holidays (``holidays``, Sundays left to the weekday test) as a SQL date[] literal.
+
+    Inside the function body, not a table: readers call it through the live view from another search_path."""
+    days = holidays.Sweden(years=HOLIDAY_YEARS, include_sundays=False)
+    return "'{" + ",".join(day.isoformat() for day in sorted(days)) + "}'::date[]"
+
 
 def ddl(timezone: str) -> str:
     """The views of a new generation. They are created once, with the generation: to change them, rebuild."""
@@ -28,6 +42,13 @@ def ddl(timezone: str) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION local_day(at timestamptz) RETURNS date
     LANGUAGE sql STABLE AS $$ SELECT (at AT TIME ZONE '{tz}')::date $$;
+
+-- Working days after ``start`` up to and including ``stop``: Monday–Friday, not a public holiday (so a wait from
+-- Friday to Monday is 1 working day, as it is 3 calendar days).
+CREATE OR REPLACE FUNCTION working_days(start date, stop date) RETURNS integer
+    LANGUAGE sql STABLE AS $$
+        SELECT count(*)::integer FROM generate_series(start + 1, stop, interval '1 day') AS d(day)
+        WHERE extract(isodow FROM day) < 6 AND day::date <> ALL ({_public_holidays()}) $$;
 
 CREATE OR REPLACE VIEW staff_contacts AS
     SELECT case_id, staff, met_at AS at FROM staff_met
@@ -123,6 +144,7 @@ SELECT j.*,
        local_day(j.closed_at) AS closed_day,
        local_day(j.last_contact_at) AS last_contact_day,
        local_day(j.first_meeting_at) - local_day(j.first_contact_at) AS wait_days,
+       working_days(local_day(j.first_contact_at), local_day(j.first_meeting_at)) AS wait_working_days,
        local_day(j.referral_at) - local_day(j.first_contact_at) AS contact_to_referral_days,
        local_day(j.assigned_at) - local_day(j.referral_at) AS referral_to_assignment_days,
        local_day(j.first_meeting_at) - local_day(j.assigned_at) AS assignment_to_meeting_days,
