@@ -191,6 +191,12 @@ async def outcomes(request: Request, read: Read, f: AnyFilters, day: Today, by: 
     return respond(request, format, shown(request, result), r.OutcomeRow)
 
 
+@views("/closure-reasons", r.ClosureReasonRow, "Closures month by month (of the closure) and reason")
+async def closure_reasons(request: Request, read: Read, f: AnyFilters, by: By = [],  # noqa: B006
+                          format: Format = "json"):
+    return respond(request, format, shown(request, await read.closure_reasons(f, by)), r.ClosureReasonRow)
+
+
 @views("/continuity", r.ContinuityRow, "Handler changes and distinct staff met before the first meeting")
 async def continuity(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
     return respond(request, format, shown(request, await read.continuity(f, by)), r.ContinuityRow)

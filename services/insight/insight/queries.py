@@ -192,6 +192,12 @@ class Reader:
         sql = f"SELECT {', '.join(keys + [select, PRIVACY])} FROM {self.view} WHERE {where} {tail}"
         return [dict(r) for r in await self.pool.fetch(sql, *params)]
 
+    async def closure_reasons(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
+        """Closures month by month (of the closure) and reason, as seed 004 follows them."""
+        dims = [Dimension.MONTH, *[d for d in by if d is not Dimension.MONTH]]
+        return await self._grouped("count(*) AS closed", filters, dims, Anchor.CLOSURE, "closed_at IS NOT NULL",
+                                   inner_keys=["closure_reason"])
+
     async def continuity(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         changed = "count(*) FILTER (WHERE handler_changes > 0)"
         select = f"""count(*) AS cases, {changed} AS with_handler_change, {_share(changed)} AS with_handler_change_share,

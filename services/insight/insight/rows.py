@@ -158,6 +158,12 @@ class OutcomeRow(Group):
     meets_reactualised_goal: bool | None
 
 
+class ClosureReasonRow(Group):
+    month: str = Field(description="Month of the closure, YYYY-MM")
+    closure_reason: ClosureReason
+    closed: int | None
+
+
 class ContinuityRow(Group):
     cases: int | None
     with_handler_change: int | None

@@ -320,6 +320,20 @@ async def test_self_supporting_over_income_support_needs_and_closures_not_yet_fi
         "2023", 1, 4, 0.25, 0)
 
 
+async def test_closure_reasons_month_by_month(golden):
+    reader, _, _ = golden
+    q2 = Filters(period_from=date(2024, 3, 1), period_to=date(2024, 4, 30))
+    assert rows(await reader.closure_reasons(q2, []), "month", "closure_reason", "closed") == [
+        ("2024-03", "declined", 1),  # L02
+        ("2024-03", "other", 1),  # P01
+        ("2024-03", "self_support", 1),  # I02
+        ("2024-03", "stable_housing", 1),  # H01
+        ("2024-03", "unreachable", 1),  # L01
+        ("2024-04", "stable_housing", 3),  # A01, P02, H03
+        ("2024-04", "unreachable", 1),  # L04
+    ]
+
+
 async def test_lost_on_the_way_each_route_on_its_own(golden):
     reader, _, _ = golden
     keys = ("unreachable", "declined", "reception_closed_without_case", "outreach_silent", "lost")
