@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from contracts.casework import (
-    CaseClosed, CaseOpened, CaseTransferred, ContactAttempted, ContactMethod, ContactOutcome,
+    CaseClosed, CaseOpened, CaseTransferred, ContactAttempted, ContactMethod, ContactOutcome, DecisionMade,
     HandlerAssigned, HandlerChanged, MeetingHeld, MeetingScheduled, SipDeclined, SipEstablished, SipOffered,
     Specialism, Stage, StageChanged, StaffMet,
 )
@@ -45,6 +45,7 @@ class State:
     unanswered_since_reached: tuple[ContactMethod, ...] = ()
     """Methods of the attempts that did not reach the client since they were last reached or met."""
     sip: Sip = Sip.NONE
+    decisions: int = 0
     closure: CaseClosed | None = None
 
     @property
@@ -94,6 +95,8 @@ def evolve(state: State, event: Event) -> State:
             return replace(state, sip=Sip.ESTABLISHED)
         case CaseTransferred():
             return replace(state, administration=event.to_administration)
+        case DecisionMade():
+            return replace(state, decisions=state.decisions + 1)
         case CaseClosed():
             return replace(state, stage=Stage.CLOSED, closure=event)
     return state  # an event this version does not know changes nothing it decides on

@@ -5,14 +5,14 @@ from datetime import datetime
 import pytest
 
 from casework.commands import (
-    AssignHandler, ChangeHandler, ChangeStage, CloseCase, DeclineSip, EstablishSip, HoldMeeting, OfferSip, OpenCase,
-    RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
+    AssignHandler, ChangeHandler, ChangeStage, CloseCase, DeclineSip, EstablishSip, HoldMeeting, MakeDecision, OfferSip,
+    OpenCase, RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
 )
-from casework.domain import Policy, decider
+from casework.domain import Policy, decider, make_decider
 from casework.ids import successor_case_id
 from contracts.casework import (
     CaseClosed, CaseOpened, CaseTransferred, ClosureReason, ContactAttempted, ContactMethod, ContactOutcome,
-    HandlerAssigned, HandlerChanged, HandlerChangeReason, HousingContract, MeetingHeld, MeetingScheduled, SipDeclined,
+    DecisionMade, DecisionOutcome, DecisionType, HandlerAssigned, HandlerChanged, HandlerChangeReason, HousingContract, MeetingHeld, MeetingScheduled, SipDeclined,
     SipEstablished, SipOffered, Specialism, Stage, StageChanged, StaffMet,
 )
 from contracts.vocabulary import Channel
@@ -190,6 +190,29 @@ def test_a_meeting_with_the_handler_dated_before_their_assignment_is_refused():
     # Reception staff the same day is fine: no handler was responsible yet, the clock runs on.
     [event] = when(HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(hours=3), staff=("rec.1",)), opened(), assigned)
     assert event.with_responsible_handler is False
+
+
+def test_a_decision_records_its_type_outcome_and_the_application_it_answers():
+    command = MakeDecision(case_id=CASE, recorded_at=NOW, decision_type=DecisionType.INCOME_SUPPORT,
+                           outcome=DecisionOutcome.GRANTED, decided_by=ADDICTION_HANDLER, applied_at=at(1),
+                           decided_at=at(9))
+    assert when(command, opened(), assigned) == [
+        DecisionMade(case_id=CASE, decision_type=DecisionType.INCOME_SUPPORT, outcome=DecisionOutcome.GRANTED,
+                     decided_by=ADDICTION_HANDLER, applied_at=at(1), decided_at=at(9))]
+    decider = make_decider()
+    assert decider.fold([opened(), *when(command, opened())]).decisions == 1
+
+
+@pytest.mark.parametrize(("applied", "decided", "rule"), [
+    (at(5), at(4), "decision-before-application"),
+    (at(hours=-2), at(4), "before-first-contact"),
+    (None, at(hours=-2), "before-first-contact"),
+])
+def test_a_decision_is_never_dated_before_the_application_or_the_first_contact(applied, decided, rule):
+    command = MakeDecision(case_id=CASE, recorded_at=NOW, decision_type=DecisionType.HOUSING,
+                           outcome=DecisionOutcome.REFUSED, decided_by=ADDICTION_HANDLER, applied_at=applied,
+                           decided_at=decided)
+    assert (refused(command, opened()).rule, refused(command, opened()).status) == (rule, 422)
 
 
 @pytest.mark.parametrize("command", [
