@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from contracts.vocabulary import Area, Gender
 from eventkit import access, permissions
 
+from . import kolada
 from . import rows as r
 from .disclosure import Row, Viewer, suppress
 from .filters import ChannelFilter, Dimension, Filters
@@ -181,6 +182,17 @@ async def lost_routes(request: Request, read: Read, f: AnyFilters, day: Today, b
                       format: Format = "json"):
     result = await read.lost_routes(f, by, day, request.app.state.settings.outreach_silent_days)
     return respond(request, format, shown(request, result), r.LostRouteRow)
+
+
+@views("/national", r.KoladaRow, "The national measures (KKiK/Kolada) in Kolada's shape: kpi, municipality, period, "
+       "gender, value")
+async def national(request: Request, read: Read, f: AnyFilters, day: Today, format: Format = "json"):
+    s, result = request.app.state.settings, []
+    for measure in kolada.MEASURES:
+        rows = await read.national(measure, f, day)
+        result += kolada.shaped(measure, rows, s.kolada_kpis.get(measure, measure), s.municipality, viewer(request),
+                                s.min_group_size)
+    return respond(request, format, result, r.KoladaRow)
 
 
 @views("/outcomes", r.OutcomeRow, "Closures against the goals (the period and month/year are those of the closure)")

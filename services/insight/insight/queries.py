@@ -192,6 +192,24 @@ class Reader:
         sql = f"SELECT {', '.join(keys + [select, PRIVACY])} FROM {self.view} WHERE {where} {tail}"
         return [dict(r) for r in await self.pool.fetch(sql, *params)]
 
+    async def national(self, measure: str, filters: Filters, as_of: date) -> list[Row]:
+        """A national measure (``insight.kolada``) by year, for women, men and everyone (gender None)."""
+        if measure == "decision_days":
+            anchor, value = Anchor.DECISION, "round(avg(contact_to_decision_days), 1)::float8"
+            scope = "decision_day IS NOT NULL AND decision_day <= $AS_OF"
+        else:
+            anchor = Anchor.CLOSURE
+            value = ("round(100.0 * count(DISTINCT person_ref) FILTER (WHERE reactualised_within_year)"
+                     " / nullif(count(DISTINCT person_ref), 0), 1)::float8")
+            scope = "closed_day + 365 <= $AS_OF AND closure_reason <> 'deceased'"
+        where, params = filters.where(anchor)
+        year = f"to_char({anchor}, 'YYYY')"
+        sql = f"""SELECT {year} AS year, CASE WHEN grouping(gender) = 0 THEN gender END AS gender,
+                         {value} AS figure, {PRIVACY}
+                  FROM {self.view} WHERE {where} AND {scope.replace('$AS_OF', f'${len(params) + 1}::date')}
+                  GROUP BY GROUPING SETS (({year}, gender), ({year})) ORDER BY 1, 2 NULLS FIRST"""
+        return [dict(r) for r in await self.pool.fetch(sql, *params, as_of)]
+
     async def closure_reasons(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         """Closures month by month (of the closure) and reason, as seed 004 follows them."""
         dims = [Dimension.MONTH, *[d for d in by if d is not Dimension.MONTH]]

@@ -164,6 +164,17 @@ class ClosureReasonRow(Group):
     closed: int | None
 
 
+class KoladaRow(BaseModel):
+    """One value in Kolada's KPI shape (the national measures: docs/measures.md)."""
+
+    kpi: str = Field(description="The Kolada KPI id configured for the measure (decision_days, reactualised_12m)")
+    municipality: str = Field(description="Kolada's four-digit municipality code", examples=["1283"])
+    period: str = Field(description="Year", examples=["2024"])
+    gender: Literal["T", "K", "M"] = Field(description="T all, K women, M men")
+    value: float | None = Field(description="Days (decision_days) or percent (reactualised_12m); empty when the "
+                                            "group is too small to show or nobody is counted yet")
+
+
 class ContinuityRow(Group):
     cases: int | None
     with_handler_change: int | None

@@ -128,3 +128,11 @@ async def test_plotly_is_served_by_the_app(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
     assert "plotly.js" in response.text[:500]
+
+
+async def test_the_national_measures_download_in_koladas_csv_shape(client):
+    response = await client.get("/api/national.csv", params={"as_of": "2024-07-01"})
+    lines = response.text.splitlines()
+    assert lines[0] == "kpi,municipality,period,gender,value"
+    # the KPI ids and the municipality are settings (kolada_kpis, municipality); test_golden works out the values
+    assert "decision_days,1283,2024,T,13.5" in lines and "reactualised_12m,1283,2023,M,0.0" in lines

@@ -348,6 +348,42 @@ async def test_lost_on_the_way_each_route_on_its_own(golden):
     ]
 
 
+async def test_the_national_measures_in_koladas_shape(golden):
+    from insight import kolada
+    from insight.disclosure import Viewer
+
+    reader, _, _ = golden
+
+    async def national(measure: str, viewer: Viewer = Viewer(sees_all=True), as_of: date = AS_OF) -> list[tuple]:
+        rows = await reader.national(measure, Filters(), as_of)
+        return [tuple(r.values()) for r in kolada.shaped(measure, rows, f"kpi-{measure}", "1283", viewer, 5)]
+
+    # First contact → first income-support decision: Z1 10 days (2023); I01 12 and I05 20 (women), I02 14 and I04 8
+    # (men; I04's was a refusal, still a decision) in 2024; I05's later housing-support decision does not count.
+    assert await national("decision_days") == [
+        ("kpi-decision_days", "1283", "2023", "T", 10.0),
+        ("kpi-decision_days", "1283", "2023", "K", 10.0),
+        ("kpi-decision_days", "1283", "2024", "T", 13.5),  # 54 / 4
+        ("kpi-decision_days", "1283", "2024", "K", 16.0),
+        ("kpi-decision_days", "1283", "2024", "M", 11.0),
+    ]
+    # Re-actualised within 12 months, over people whose closure was followed a full year: 2023's R3 (a man, back
+    # after 372 days) and Z2 (a woman): 0 %. Nothing of 2024 is final yet, so no row.
+    assert await national("reactualised_12m") == [
+        ("kpi-reactualised_12m", "1283", "2023", "T", 0.0),
+        ("kpi-reactualised_12m", "1283", "2023", "K", 0.0),
+        ("kpi-reactualised_12m", "1283", "2023", "M", 0.0),
+    ]
+    # As of 2025-01-01 all four closures of 2023 are final: R1 (a man) came back within the year: 1 of 4 people.
+    assert (await national("reactualised_12m", as_of=date(2025, 1, 1)))[:3] == [
+        ("kpi-reactualised_12m", "1283", "2023", "T", 25.0),
+        ("kpi-reactualised_12m", "1283", "2023", "K", 0.0),
+        ("kpi-reactualised_12m", "1283", "2023", "M", 50.0),
+    ]
+    # Small groups: every group here is of fewer than 5 people; care owns none of them: all values left empty.
+    assert {row[-1] for row in await national("decision_days", Viewer(administration="care"))} == {None}
+
+
 async def test_continuity(golden):
     reader, _, _ = golden
     keys = ("cases", "with_handler_change", "with_handler_change_share", "mean_handler_changes", "max_handler_changes",

@@ -67,6 +67,16 @@ CREATE TABLE IF NOT EXISTS transfers (
 );
 CREATE INDEX IF NOT EXISTS transfers_by_case ON transfers (case_id);
 
+CREATE TABLE IF NOT EXISTS decisions (
+    event_id uuid PRIMARY KEY,
+    case_id text NOT NULL,
+    decision_type text NOT NULL,
+    outcome text NOT NULL,
+    applied_at timestamptz,
+    decided_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_by_case ON decisions (case_id);
+
 -- First time the case entered each casework stage.
 CREATE TABLE IF NOT EXISTS stages (
     case_id text NOT NULL,

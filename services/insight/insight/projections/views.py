@@ -14,6 +14,8 @@ Definitions (the dashboard and the API say the same in plain words):
   meeting); an unanswered attempt does not reset it (it is shown beside: last attempt and its outcome);
 - re-actualised within a year: the same person has a later case opened at most 365 days after the closure;
 - lost during the wait: closed as unreachable or declined without a first meeting;
+- the national clock (KKiK): first contact (and, beside it, the application) → the case's first income-support
+  decision (DecisionMade), placed in time by the decision day;
 - income-support need: an income-support case, or reception's «Har du ordnat försörjningsstöd?» answered
   arranged, applied or not arranged (anything but not needed).
 """
@@ -71,6 +73,7 @@ SELECT c.case_id, c.person_ref, c.episode, c.previous_case_id, c.area, c.gender,
        GREATEST(c.first_contact_at, a.last_reached_at, s.last_met_at) AS last_contact_at,
        c.area = 'income_support' OR inc.status IN ('arranged', 'applied', 'not_arranged') AS income_support_need,
        st.preliminary_assessment_at, st.investigation_at, st.decision_at, st.intervention_at,
+       d.income_support_applied_at, d.income_support_decision_at, d.income_support_decision,
        CASE WHEN sip.established_at IS NOT NULL THEN 'established'
             WHEN sip.declined_at IS NOT NULL THEN 'declined'
             WHEN sip.offered_at IS NOT NULL THEN 'offered'
@@ -112,6 +115,11 @@ LEFT JOIN LATERAL (
       AND transferred_at <= COALESCE(m.first_meeting_at, c.closed_at, 'infinity')
     ORDER BY transferred_at DESC, event_id DESC LIMIT 1) t ON true
 LEFT JOIN LATERAL (
+    SELECT applied_at AS income_support_applied_at, decided_at AS income_support_decision_at,
+           outcome AS income_support_decision
+    FROM decisions WHERE decisions.case_id = c.case_id AND decision_type = 'income_support'
+    ORDER BY decided_at, event_id LIMIT 1) d ON true
+LEFT JOIN LATERAL (
     SELECT min(entered_at) FILTER (WHERE stage = 'preliminary_assessment') AS preliminary_assessment_at,
            min(entered_at) FILTER (WHERE stage = 'investigation') AS investigation_at,
            min(entered_at) FILTER (WHERE stage = 'decision') AS decision_at,
@@ -143,6 +151,9 @@ SELECT j.*,
        local_day(j.first_contact_at) AS first_contact_day,
        local_day(j.closed_at) AS closed_day,
        local_day(j.last_contact_at) AS last_contact_day,
+       local_day(j.income_support_decision_at) AS decision_day,
+       local_day(j.income_support_decision_at) - local_day(j.first_contact_at) AS contact_to_decision_days,
+       local_day(j.income_support_decision_at) - local_day(j.income_support_applied_at) AS application_to_decision_days,
        local_day(j.first_meeting_at) - local_day(j.first_contact_at) AS wait_days,
        working_days(local_day(j.first_contact_at), local_day(j.first_meeting_at)) AS wait_working_days,
        local_day(j.referral_at) - local_day(j.first_contact_at) AS contact_to_referral_days,
