@@ -142,6 +142,12 @@ async def survival(request: Request, read: Read, f: AnyFilters, day: Today, by: 
     return respond(request, format, shown(request, await read.survival(f, by, day)), r.SurvivalRow)
 
 
+@views("/outreach", r.WaitRow, "Outreach's own measure: first street encounter → case request (outreach cases)")
+async def outreach_measure(request: Request, read: Read, f: AnyFilters, by: By = [],  # noqa: B006
+                           format: Format = "json"):
+    return respond(request, format, shown(request, await read.outreach(f, by)), r.WaitRow)
+
+
 @views("/stages", r.StageRow, "Each stage of the wait: contact → referral → assignment → first meeting")
 async def stages(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
     return respond(request, format, shown(request, await read.stages(f, by)), r.StageRow)

@@ -75,6 +75,11 @@ class Reader:
             groups.setdefault(tuple(record[d.value] for d in by), []).append(record)
         return [_survival_row(by, key, groups[key]) for key in sorted(groups, key=_sortable)]
 
+    async def outreach(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
+        """Outreach's own measure: days from the first street encounter to the case request (outreach cases)."""
+        return await self._grouped(_stats("encounter_to_request_days"), filters, by, Anchor.FIRST_CONTACT,
+                                   "encounter_to_request_days IS NOT NULL")
+
     async def stages(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         """Where the time goes: each stage of the ended waits (the stages of one case add up to its wait)."""
         source = f"""{self.view}, LATERAL (VALUES (1, 'contact_to_referral', contact_to_referral_days),

@@ -320,6 +320,16 @@ async def test_self_supporting_over_income_support_needs_and_closures_not_yet_fi
         "2023", 1, 4, 0.25, 0)
 
 
+async def test_outreach_clock_starts_at_the_conversation_and_the_street_work_is_its_own_measure(golden, pool):
+    reader, generation, _ = golden
+    p06 = await measures(pool, generation.schema, "P06")
+    # Met on the street 2024-03-06, the conversation that led to the case 2024-04-10 (day 0), met on day 15.
+    assert (p06["first_contact_day"], p06["wait_days"], p06["encounter_to_request_days"]) == (date(2024, 4, 10), 15, 35)
+    # First encounter → case request over the 2024 outreach cases: H01 0, H02 1, A05 0, H05 0, P06 35, L04 0, H08 0,
+    # W05 0, W08 0: sorted 0 0 0 0 0 0 0 1 35; median 0; p90 at 7.2 = 1 + 0.2·34 = 7.8; mean 36/9 = 4.0
+    assert rows(await reader.outreach(YEAR_2024, []), *STATS) == [(9, 0.0, 7.8, 4.0)]
+
+
 async def test_closure_reasons_month_by_month(golden):
     reader, _, _ = golden
     q2 = Filters(period_from=date(2024, 3, 1), period_to=date(2024, 4, 30))

@@ -57,7 +57,11 @@ async def test_from_the_street_to_a_case_request_reaches_kafka_in_order(outreach
     envelope = from_record(records[-1].value, records[-1].headers)
     event = contract.registry.decode(envelope.type, envelope.schemaversion, envelope.data)
     assert (event.outreach_id, event.person_ref, event.gender) == (outreach_id, view["person_ref"], "male")
-    assert event.first_contact_at == datetime(2026, 1, 14, 21, 30, tzinfo=UTC), "the wait starts at the first encounter"
+    assert event.first_encounter_at == datetime(2026, 1, 14, 21, 30, tzinfo=UTC)
+    conversation = from_record(records[1].value, records[1].headers).data["met_at"]
+    assert event.first_contact_at == datetime.fromisoformat(conversation), (
+        "the wait starts at the conversation that led to the case (by default the latest encounter)")
+    assert event.version == 2
 
 
 async def test_the_same_alias_however_written_gives_the_same_reference(outreach):

@@ -75,7 +75,7 @@ async def person_identified(conn: asyncpg.Connection, envelope: Envelope, event:
 
 
 async def case_requested(conn: asyncpg.Connection, envelope: Envelope, event: outreach.CaseRequestedFromOutreach) -> None:
-    await _first_encounter(conn, event.outreach_id, event.first_contact_at)
+    await _first_encounter(conn, event.outreach_id, event.first_encounter_at)
     await conn.execute(
         """UPDATE outreach_contacts SET requested_at = LEAST(requested_at, $2) WHERE outreach_id = $1""",
         event.outreach_id, event.requested_at,

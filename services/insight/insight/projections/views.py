@@ -3,6 +3,8 @@
 Definitions (the dashboard and the API say the same in plain words):
 - the wait runs from the first contact (CaseOpened.first_contact_at) to the first meeting
   held WITH the responsible handler; meetings without them do not stop the clock;
+- outreach: the wait starts at the conversation that led to the case (CaseRequestedFromOutreach v2
+  first_contact_at, carried into CaseOpened); first street encounter → case request is outreach's own measure;
 - stages of the wait: first contact → referral (reception's referral, outreach's case
   request, or the case opening when neither is known) → first handler assignment → first meeting;
 - days are counted between local calendar dates (``timezone``), so Monday to Friday is 4 days; working days
@@ -65,6 +67,7 @@ SELECT c.case_id, c.person_ref, c.episode, c.previous_case_id, c.area, c.gender,
        COALESCE(t.to_administration, c.administration) AS administration,
        c.first_contact_at, c.opened_at,
        COALESCE(i.referred_at, o.requested_at, c.opened_at) AS referral_at,
+       o.first_encounter_at,
        h.assigned_at, m.first_meeting_at,
        h.handler_changes, h.handler_changes_before_first_meeting,
        COALESCE(s.staff_met_before_first_meeting, 0) AS staff_met_before_first_meeting,
@@ -157,6 +160,7 @@ SELECT j.*,
        local_day(j.first_meeting_at) - local_day(j.first_contact_at) AS wait_days,
        working_days(local_day(j.first_contact_at), local_day(j.first_meeting_at)) AS wait_working_days,
        local_day(j.referral_at) - local_day(j.first_contact_at) AS contact_to_referral_days,
+       local_day(j.referral_at) - local_day(j.first_encounter_at) AS encounter_to_request_days,
        local_day(j.assigned_at) - local_day(j.referral_at) AS referral_to_assignment_days,
        local_day(j.first_meeting_at) - local_day(j.assigned_at) AS assignment_to_meeting_days,
        j.first_meeting_at IS NULL AND j.closed_at IS NULL AS waiting,
