@@ -213,6 +213,11 @@ class CaseRow(CaseRef):
     contact_to_referral_days: int | None
     referral_to_assignment_days: int | None
     assignment_to_meeting_days: int | None
+    encounter_to_request_days: int | None = Field(None, description="Outreach: first street encounter → case request")
+    contact_to_decision_days: int | None = Field(None, description="First contact → first income-support decision")
+    application_to_decision_days: int | None = Field(None, description="Application → first income-support decision")
+    returning_contacts: int = Field(0, description="Later reception contacts of the person linked to this open case")
+    income_support_need: bool | None = None
     handler_changes: int
     handler_changes_before_first_meeting: int
     staff_met_before_first_meeting: int

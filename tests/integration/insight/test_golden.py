@@ -213,11 +213,11 @@ WAITING_NOW = [
     (case_id("R4"), 103, 42, True, 3, "no_answer", "social-services", True),  # reached on day 61, no answer on day 96
     (case_id("W01"), 42, 42, True, 1, "no_answer", "social-services", True),  # its one attempt (day 20) got no answer
     (case_id("W06"), 26, 26, True, 1, "message_left", "social-services", True),  # moved from amf on day 6
-    (case_id("W02"), 21, 21, True, 0, None, "social-services", False),
     (case_id("W07"), 34, 14, True, 0, None, "social-services", True),  # a meeting without the handler on day 20
     (case_id("W03"), 14, 14, True, 0, None, "care", True),  # 14 days: at risk from the 14th day
     (case_id("W04"), 13, 13, False, 0, None, "care", False),
     (case_id("W05"), 28, 8, False, 1, "reached", "social-services", True),
+    (case_id("W02"), 21, 7, False, 0, None, "social-services", False),  # phoned reception again on day 14
     (case_id("W08"), 7, 7, False, 0, None, "social-services", False),
 ]
 
@@ -226,7 +226,7 @@ async def test_waiting_now_lists_everyone_without_a_first_meeting_longest_silenc
     reader, _, _ = golden
     assert rows(await reader.waiting_now(Filters(), AS_OF, 14), *WAITING_KEYS) == WAITING_NOW
     at_risk = await reader.waiting_now(Filters(), AS_OF, 14, at_risk_only=True)
-    assert rows(at_risk, "case_id") == [(row[0],) for row in WAITING_NOW[:6]]
+    assert rows(at_risk, "case_id") == [(row[0],) for row in WAITING_NOW[:5]]
     w01 = (await reader.waiting_now(Filters(), AS_OF, 14))[1]
     assert (w01["first_contact_day"], w01["last_contact_day"]) == (date(2024, 5, 20), date(2024, 5, 20))
     assert w01["last_attempt_at"].date() == date(2024, 6, 9)
@@ -328,6 +328,16 @@ async def test_outreach_clock_starts_at_the_conversation_and_the_street_work_is_
     # First encounter → case request over the 2024 outreach cases: H01 0, H02 1, A05 0, H05 0, P06 35, L04 0, H08 0,
     # W05 0, W08 0: sorted 0 0 0 0 0 0 0 1 35; median 0; p90 at 7.2 = 1 + 0.2·34 = 7.8; mean 36/9 = 4.0
     assert rows(await reader.outreach(YEAR_2024, []), *STATS) == [(9, 0.0, 7.8, 4.0)]
+
+
+async def test_a_returning_person_joins_the_open_case_and_the_wait_goes_on(golden, pool):
+    _, generation, _ = golden
+    w02 = await measures(pool, generation.schema, "W02")
+    # No second case (still 49), the wait still counts from 2024-06-10, and the call counts as a two-way contact.
+    assert (w02["first_contact_day"], w02["waiting"], w02["returning_contacts"], w02["last_contact_day"]) == (
+        date(2024, 6, 10), True, 1, date(2024, 6, 24))
+    assert await pool.fetchval(f"SELECT count(*) FROM {generation.schema}.case_measures") == 49
+    assert await pool.fetchval(f"SELECT count(*) FROM {generation.schema}.entry_measures WHERE entry = 'reception'") == 1
 
 
 async def test_closure_reasons_month_by_month(golden):

@@ -44,6 +44,16 @@ async def closed_without_case(conn: asyncpg.Connection, envelope: Envelope,
     )
 
 
+async def linked_to_open_case(conn: asyncpg.Connection, envelope: Envelope,
+                              event: intake.ContactLinkedToOpenCase) -> None:
+    await conn.execute(
+        """INSERT INTO intake_contacts (contact_id, linked_case_id, linked_at) VALUES ($1, $2, $3)
+           ON CONFLICT (contact_id) DO UPDATE SET linked_case_id = EXCLUDED.linked_case_id,
+                                                  linked_at = EXCLUDED.linked_at""",
+        event.contact_id, event.case_id, event.linked_at,
+    )
+
+
 async def income_support_asked(conn: asyncpg.Connection, envelope: Envelope, event: intake.IncomeSupportAsked) -> None:
     # Asked more than once: the latest answer is kept, whatever the order of arrival (a row per answer would do
     # too; one column is enough for «does this client have income-support needs»).
@@ -94,6 +104,7 @@ async def _first_encounter(conn: asyncpg.Connection, outreach_id: str, at: objec
 APPLY = {
     intake.ContactOpened: contact_opened, intake.ReferredToCasework: referred_to_casework,
     intake.ContactClosedWithoutCase: closed_without_case, intake.IncomeSupportAsked: income_support_asked,
+    intake.ContactLinkedToOpenCase: linked_to_open_case,
     outreach.EncounterRecorded: encounter_recorded, outreach.PersonIdentified: person_identified,
     outreach.CaseRequestedFromOutreach: case_requested,
 }

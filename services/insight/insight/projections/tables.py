@@ -104,8 +104,11 @@ CREATE TABLE IF NOT EXISTS intake_contacts (
     contacted_at timestamptz,
     referred_at timestamptz,
     closed_without_case_at timestamptz,
-    closed_without_case_reason text
+    closed_without_case_reason text,
+    linked_case_id text,  -- a returning person's contact joined this open case (ContactLinkedToOpenCase)
+    linked_at timestamptz
 );
+CREATE INDEX IF NOT EXISTS intake_contacts_by_linked_case ON intake_contacts (linked_case_id);
 
 -- The answer to «Har du ordnat försörjningsstöd?» at reception (the latest asked).
 CREATE TABLE IF NOT EXISTS intake_income_support (

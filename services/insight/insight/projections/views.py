@@ -13,7 +13,7 @@ Definitions (the dashboard and the API say the same in plain words):
   transfer before the first meeting (or the closure; for an open wait, the latest transfer);
 - staff met before the first meeting: distinct people from StaffMet and from meetings held before it;
 - last contact: the last TWO-WAY contact (first contact, an attempt that reached the person, staff met, a
-  meeting); an unanswered attempt does not reset it (it is shown beside: last attempt and its outcome);
+  meeting, the person getting in touch with reception again: a contact linked to the open case); an unanswered attempt does not reset it (it is shown beside: last attempt and its outcome);
 - re-actualised within a year: the same person has a later case opened at most 365 days after the closure;
 - lost during the wait: closed as unreachable or declined without a first meeting;
 - the national clock (KKiK): first contact (and, beside it, the application) → the case's first income-support
@@ -73,7 +73,8 @@ SELECT c.case_id, c.person_ref, c.episode, c.previous_case_id, c.area, c.gender,
        COALESCE(s.staff_met_before_first_meeting, 0) AS staff_met_before_first_meeting,
        COALESCE(s.staff_met, 0) AS staff_met,
        a.contact_attempts, a.last_attempt_at, a.last_attempt_outcome, a.attempts_before_closing,
-       GREATEST(c.first_contact_at, a.last_reached_at, s.last_met_at) AS last_contact_at,
+       GREATEST(c.first_contact_at, a.last_reached_at, s.last_met_at, r.last_returned_at) AS last_contact_at,
+       COALESCE(r.returning_contacts, 0) AS returning_contacts,
        c.area = 'income_support' OR inc.status IN ('arranged', 'applied', 'not_arranged') AS income_support_need,
        st.preliminary_assessment_at, st.investigation_at, st.decision_at, st.intervention_at,
        d.income_support_applied_at, d.income_support_decision_at, d.income_support_decision,
@@ -118,6 +119,9 @@ LEFT JOIN LATERAL (
       AND transferred_at <= COALESCE(m.first_meeting_at, c.closed_at, 'infinity')
     ORDER BY transferred_at DESC, event_id DESC LIMIT 1) t ON true
 LEFT JOIN LATERAL (
+    SELECT count(*) AS returning_contacts, max(contacted_at) AS last_returned_at
+    FROM intake_contacts WHERE intake_contacts.linked_case_id = c.case_id) r ON true
+LEFT JOIN LATERAL (
     SELECT applied_at AS income_support_applied_at, decided_at AS income_support_decision_at,
            outcome AS income_support_decision
     FROM decisions WHERE decisions.case_id = c.case_id AND decision_type = 'income_support'
@@ -139,7 +143,7 @@ SELECT 'reception' AS entry, contact_id AS entry_id, person_ref, area, channel,
        local_day(closed_without_case_at) AS closed_day, closed_without_case_reason AS closure_reason,
        NULL::date AS last_encounter_day
 FROM intake_contacts
-WHERE contacted_at IS NOT NULL AND referred_at IS NULL
+WHERE contacted_at IS NOT NULL AND referred_at IS NULL AND linked_case_id IS NULL
   AND NOT EXISTS (SELECT 1 FROM cases WHERE cases.origin_id = intake_contacts.contact_id)
 UNION ALL
 SELECT 'outreach', outreach_id, alias_ref, NULL, 'outreach', 'outreach', administration, gender,
