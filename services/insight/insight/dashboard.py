@@ -52,7 +52,7 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
     see, small = viewer(request), settings.min_group_size  # small groups: as in the API (insight.disclosure)
     for key in ("waits", "survival", "survival_by_month", "stages", "trend", "outcomes", "buckets"):
         data[key] = suppress(data[key], see, small)
-    for key in ("overall", "km", "lost_summary", "continuity", "waiting_total", "at_risk_total"):
+    for key in ("overall", "km", "lost_summary", "lost_routes", "continuity", "waiting_total", "at_risk_total"):
         data[key] = suppress([data[key]], see, small)[0]
     by_month = {row["month"]: row for row in data.pop("survival_by_month")}
     for row in data["trend"]:  # the month's Kaplan–Meier figures beside its ended waits
@@ -121,6 +121,7 @@ async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_ris
         "waiting_total": _counted(waiting),
         "lost": await read.lost(f),
         "lost_summary": (await read.lost_summary(f, []))[0],
+        "lost_routes": (await read.lost_routes(f, [], day, settings.outreach_silent_days))[0],
         "outcomes": await read.outcomes(f, [Dimension.YEAR], settings.stable_housing_goal, settings.reactualised_goal, day),
         "continuity": (await read.continuity(f, []))[0],
         "buckets": await read.continuity_distribution(f),

@@ -159,6 +159,10 @@ UI: dict[str, tuple[str, str]] = {
                       "At risk: {days} days or more since the last two-way contact (reached, a meeting, staff met); "
                       "an unanswered attempt does not count, it is shown beside."),
     "lost_heading": ("Tappade under väntan", "Lost during the wait"),
+    "route_unreachable": ("Gick inte att nå (ärendet avslutat)", "Could not be reached (case closed)"),
+    "route_declined": ("Tackade nej (ärendet avslutat)", "Declined (case closed)"),
+    "route_reception": ("Kontakt i mottagningen avslutad utan ärende", "Reception contact closed without a case"),
+    "route_outreach": ("Uppsökarkontakt utan ärende, tyst i {days} dagar", "Outreach contact without a case, silent for {days} days"),
     "lost_intro": ("Ärenden som avslutades för att personen inte gick att nå eller tackade nej, innan första mötet.",
                    "Cases closed because the person could not be reached or declined, before the first meeting."),
     "outcomes_heading": ("Utfall vid avslut", "Outcomes at closure"),

@@ -76,6 +76,8 @@ async def test_the_page_loads_in_swedish_with_the_golden_numbers(page):
     # more than one in ten still waits after the last meeting (day 35), so "9 in 10 within" is not reached yet.
     assert (await page.inner_text("#km-median"), await page.inner_text("#km-p90")) == ("20 dagar", "–")
     assert await page.inner_text("#km-waiting") == "9"
+    # lost route by route, all years (test_golden: 2024 has 4, 2, 1, 1; 2023 none)
+    assert await page.locator("#lost-routes .value").all_inner_texts() == ["4", "2", "1", "1"]
     assert len(await waiting_rows(page)) == 9
     assert len(await page.locator("#lost tbody tr").all()) == 6
     first_outcome_row = await page.locator("#outcomes tbody tr").first.inner_text()
