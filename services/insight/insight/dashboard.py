@@ -88,6 +88,7 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
         "switch_language": "?" + urlencode({**request.query_params, "lang": "en" if lang == "sv" else "sv"}),
         "csv": lambda view, **extra: _csv_link(request, view, extra),
         "days": lambda value: "–" if value is None else f"{value} {strings(lang)['days']}",
+        "whole": lambda value: "–" if value is None else str(value),
         "group_label": lambda row: charts.group_label(lang, group_by, row),
         "row_key": lambda row: row.get(group_by),
         "ended_by_group": {row.get(group_by): row for row in data["waits"]},
