@@ -52,6 +52,7 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
     see, small = viewer(request), settings.min_group_size  # small groups: as in the API (insight.disclosure)
     for key in ("waits", "survival", "survival_by_month", "stages", "trend", "outcomes", "buckets"):
         data[key] = suppress(data[key], see, small)
+    data["km"] = data["km"][0]  # ungrouped: one row, also when nobody came
     for key in ("overall", "km", "lost_summary", "lost_routes", "continuity", "waiting_total", "at_risk_total"):
         data[key] = suppress([data[key]], see, small)[0]
     by_month = {row["month"]: row for row in data.pop("survival_by_month")}
@@ -112,9 +113,8 @@ async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_ris
     return {
         "overall": (await read.waits(f, []))[0],
         "waits": await read.waits(f, [dimension]),
-        "km": (await read.survival(f, [], day) or [{"cases": 0}])[0],
-        "survival": await read.survival(f, [dimension], day),
-        "survival_by_month": await read.survival(f, [Dimension.MONTH], day),
+        **dict(zip(("km", "survival", "survival_by_month"),
+                   await read.survival_groupings(f, [[], [dimension], [Dimension.MONTH]], day), strict=True)),
         "trend": await read.trend(f, []),
         "stages": await read.stages(f, [dimension]),
         "waiting": [w for w in waiting if w["at_risk"] or not at_risk_only],

@@ -59,9 +59,15 @@ class Reader:
         Per case: met on the day of the first meeting with the responsible handler (if by ``as_of`` and not after
         the closure); otherwise censored at the closure (``lost`` or other ``closed``) or at ``as_of`` (``waiting``).
         """
+        return (await self.survival_groupings(filters, [by], as_of))[0]
+
+    async def survival_groupings(self, filters: Filters, groupings: Sequence[Sequence[Dimension]],
+                                 as_of: date) -> list[list[Row]]:
+        """``survival`` for several groupings from one read of the cases (the dashboard shows three)."""
         where, params = filters.where(Anchor.FIRST_CONTACT)
         day = f"${len(params) + 1}::date"
-        keys = "".join(f"{dimension_sql(d, Anchor.FIRST_CONTACT)} AS {d.value}, " for d in by)
+        dims = list(dict.fromkeys(d for by in groupings for d in by))
+        keys = "".join(f"{dimension_sql(d, Anchor.FIRST_CONTACT)} AS {d.value}, " for d in dims)
         sql = f"""SELECT {keys} person_ref, administration,
                          CASE WHEN met THEN wait_days ELSE greatest(0, stop_day - first_contact_day) END AS days,
                          CASE WHEN met THEN 'met' WHEN closed_day <= {day} THEN
@@ -70,10 +76,14 @@ class Reader:
                   FROM (SELECT *, least({day}, closed_day) AS stop_day,
                                wait_days IS NOT NULL AND first_contact_day + wait_days <= least({day}, closed_day) AS met
                         FROM {self.view} WHERE {where} AND first_contact_day <= {day}) c"""
-        groups: dict[tuple, list[asyncpg.Record]] = {}
-        for record in await self.pool.fetch(sql, *params, as_of):
-            groups.setdefault(tuple(record[d.value] for d in by), []).append(record)
-        return [_survival_row(by, key, groups[key]) for key in sorted(groups, key=_sortable)]
+        records = await self.pool.fetch(sql, *params, as_of)
+        results = []
+        for by in groupings:
+            groups: dict[tuple, list[asyncpg.Record]] = {} if by else {(): []}
+            for record in records:
+                groups.setdefault(tuple(record[d.value] for d in by), []).append(record)
+            results.append([_survival_row(by, key, groups[key]) for key in sorted(groups, key=_sortable)])
+        return results
 
     async def outreach(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         """Outreach's own measure: days from the first street encounter to the case request (outreach cases)."""

@@ -46,6 +46,9 @@ async def test_the_survival_median_counts_those_still_waiting_and_differs_from_t
     ended = await reader.waits(Filters(period_from=date(2024, 5, 1), period_to=date(2024, 5, 31)), [])
     assert (may[0]["median_days"], ended[0]["median_days"]) == (19, 12.0)
     assert rows(may, *COUNTS, *KM) == [(8, 5, 2, 1, 1, 19, 8, None, None, 20, None, 0.625, 0.375, 0.375)]
+    # Nobody came: one row, like every ungrouped view, with nothing to estimate.
+    nobody = await reader.survival(Filters(period_from=date(2025, 1, 1)), [], AS_OF)
+    assert rows(nobody, *COUNTS, "median_days", "waiting_after_14") == [(0, 0, 0, 0, 0, None, None)]
 
 
 async def test_survival_by_area_and_by_month_of_entry(golden_views, pool):
