@@ -16,10 +16,11 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from contracts.casework import ClosureReason
 from contracts.vocabulary import Area, Gender
 from eventkit import access, permissions
 
-from . import charts
+from . import charts, kolada
 from .api import AnyFilters, Read, Today, logged_read, viewer
 from .disclosure import OWNER, PEOPLE, suppress
 from .filters import ChannelFilter, Dimension, Filters
@@ -50,7 +51,7 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
     dimension = Dimension(group_by)
     data = await _gather(read, f, day, dimension, at_risk_only, settings)
     see, small = viewer(request), settings.min_group_size  # small groups: as in the API (insight.disclosure)
-    for key in ("waits", "survival", "survival_by_month", "stages", "trend", "outcomes", "buckets"):
+    for key in ("waits", "survival", "survival_by_month", "stages", "trend", "outcomes", "buckets", "reasons"):
         data[key] = suppress(data[key], see, small)
     data["km"] = data["km"][0]  # ungrouped: one row, also when nobody came
     for key in ("overall", "km", "lost_summary", "lost_routes", "continuity", "waiting_total", "at_risk_total"):
@@ -95,6 +96,11 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
         "ended_by_group": {row.get(group_by): row for row in data["waits"]},
         "stage_table": _stage_table(data["stages"], data["waits"], group_by),
         "continuity_table": _continuity_table(data["buckets"]),
+        "reason_columns": [r for r in ClosureReason if any(row["closure_reason"] == r for row in data["reasons"])],
+        "reason_table": _reason_table(data["reasons"]),
+        "national_rows": [{"measure": measure, **row} for measure in kolada.MEASURES
+                     for row in kolada.shaped(measure, data["national"][measure], measure, settings.municipality, see,
+                                              small)],
         "charts": {
             "wait": charts.to_div(charts.wait_by_group(data["survival"], group_by, lang), "chart-wait"),
             "trend": charts.to_div(charts.trend(data["trend"], lang), "chart-trend"),
@@ -123,6 +129,8 @@ async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_ris
         "lost": await read.lost(f),
         "lost_summary": (await read.lost_summary(f, []))[0],
         "lost_routes": (await read.lost_routes(f, [], day, settings.outreach_silent_days))[0],
+        "reasons": await read.closure_reasons(f, []),
+        "national": {measure: await read.national(measure, f, day) for measure in kolada.MEASURES},
         "outcomes": await read.outcomes(f, [Dimension.YEAR], settings.stable_housing_goal, settings.reactualised_goal, day),
         "continuity": (await read.continuity(f, []))[0],
         "buckets": await read.continuity_distribution(f),
@@ -144,6 +152,14 @@ def _stage_table(stages: list[dict], waits: list[dict], dimension: str) -> list[
         if row.get(dimension) in table:
             table[row.get(dimension)]["wait"] = row["mean_days"]
     return list(table.values())
+
+
+def _reason_table(reasons: list[dict]) -> list[tuple[str, dict]]:
+    """One row per month of closure: the number closed for each reason (None: suppressed)."""
+    table: dict[str, dict] = {}
+    for row in reasons:
+        table.setdefault(row["month"], {})[row["closure_reason"]] = row["closed"]
+    return list(table.items())
 
 
 def _continuity_table(buckets: list[dict]) -> list[dict]:

@@ -82,6 +82,9 @@ async def test_the_page_loads_in_swedish_with_the_golden_numbers(page):
     assert len(await page.locator("#lost tbody tr").all()) == 6
     first_outcome_row = await page.locator("#outcomes tbody tr").first.inner_text()
     assert first_outcome_row.split("\t")[:3] == ["2023", "4", "50,0 %"]
+    # closure reasons from the first month with a closure (R3, 2023-03); the national measures (test_golden): 5 + 3 rows
+    assert (await page.locator("#closure-reasons tbody tr th").first.inner_text()) == "2023-03"
+    assert await page.locator("#national tbody tr").count() == 8
     # 2024's re-actualisation is not final: no closure of 2024 has been followed a full year
     second_outcome_row = (await page.locator("#outcomes tbody tr").nth(1).inner_text()).split("\t")
     assert second_outcome_row[4] == "inte slutligt ännu (17 avslut yngre än ett år)"
