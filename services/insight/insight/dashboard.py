@@ -49,7 +49,8 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
                     purpose: Annotated[access.Purpose | None, Depends(access.chosen_purpose)] = None) -> HTMLResponse:
     settings = request.app.state.settings
     dimension = Dimension(group_by)
-    data = await _gather(read, f, day, dimension, at_risk_only, settings)
+    async with read.snapshot() as measures:
+        data = await _gather(measures, f, day, dimension, at_risk_only, settings)
     see, small = viewer(request), settings.min_group_size  # small groups: as in the API (insight.disclosure)
     for key in ("waits", "survival", "survival_by_month", "stages", "trend", "outcomes", "buckets", "reasons"):
         data[key] = suppress(data[key], see, small)

@@ -4,7 +4,8 @@ compute distributions in PostgreSQL (``percentile_cont``), so no measure is comp
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
@@ -34,10 +35,23 @@ def _share(numerator: str, denominator: str = "count(*)") -> str:
 
 
 class Reader:
-    def __init__(self, pool: asyncpg.Pool, base_schema: str) -> None:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection, base_schema: str) -> None:
         self.pool = pool
         self.view = f"{base_schema}.case_measures"
         self.entries = f"{base_schema}.entry_measures"
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Reader]:
+        """A reader over one copy of the live measures, for a page that asks a dozen questions of them.
+
+        Every measure is derived in the views each time it is read (``projections.views``); reading them once into
+        a temporary table (dropped with the transaction) makes the other questions cheap and consistent."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"CREATE TEMP TABLE measures_snapshot ON COMMIT DROP AS SELECT * FROM {self.view}")
+            await conn.execute(f"CREATE TEMP TABLE entries_snapshot ON COMMIT DROP AS SELECT * FROM {self.entries}")
+            copy = Reader(conn, "pg_temp")
+            copy.view, copy.entries = "pg_temp.measures_snapshot", "pg_temp.entries_snapshot"
+            yield copy
 
     async def _grouped(self, select: str, filters: Filters, by: Sequence[Dimension], anchor: Anchor,
                        extra: str = "true", source: str | None = None, inner_keys: Sequence[str] = ()) -> list[Row]:

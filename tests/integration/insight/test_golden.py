@@ -458,3 +458,15 @@ async def test_per_case_measures_of_the_edge_cases(golden, pool):
     assert (p05["wait_days"], p05["wait_working_days"]) == (22, 14)
     w07 = await case("W07")
     assert (w07["waiting"], w07["first_meeting_at"], w07["handler_changes_before_first_meeting"]) == (True, None, 1)
+
+
+async def test_the_dashboard_reads_the_same_figures_from_one_snapshot_of_the_measures(golden):
+    from types import SimpleNamespace
+
+    from insight.dashboard import _gather
+
+    reader, _, _ = golden
+    settings = SimpleNamespace(at_risk_days=14, outreach_silent_days=60, stable_housing_goal=0.4, reactualised_goal=0.15)
+    direct = await _gather(reader, Filters(), AS_OF, Dimension.AREA, False, settings)
+    async with reader.snapshot() as snapshot:
+        assert await _gather(snapshot, Filters(), AS_OF, Dimension.AREA, False, settings) == direct
