@@ -108,7 +108,6 @@ CREATE TABLE IF NOT EXISTS intake_contacts (
     linked_case_id text,  -- a returning person's contact joined this open case (ContactLinkedToOpenCase)
     linked_at timestamptz
 );
-CREATE INDEX IF NOT EXISTS intake_contacts_by_linked_case ON intake_contacts (linked_case_id);
 
 -- The answer to «Har du ordnat försörjningsstöd?» at reception (the latest asked).
 CREATE TABLE IF NOT EXISTS intake_income_support (
@@ -127,4 +126,14 @@ CREATE TABLE IF NOT EXISTS outreach_contacts (
     last_encounter_at timestamptz,
     requested_at timestamptz
 );
+
+-- A generation created by an earlier version keeps consuming after an upgrade: the columns added since are added
+-- to its tables (its views stay as they were; `python -m insight rebuild` builds the new views from offset zero).
+ALTER TABLE intake_contacts ADD COLUMN IF NOT EXISTS person_ref text, ADD COLUMN IF NOT EXISTS area text,
+    ADD COLUMN IF NOT EXISTS administration text, ADD COLUMN IF NOT EXISTS gender text,
+    ADD COLUMN IF NOT EXISTS closed_without_case_at timestamptz, ADD COLUMN IF NOT EXISTS closed_without_case_reason text,
+    ADD COLUMN IF NOT EXISTS linked_case_id text, ADD COLUMN IF NOT EXISTS linked_at timestamptz;
+ALTER TABLE outreach_contacts ADD COLUMN IF NOT EXISTS alias_ref text, ADD COLUMN IF NOT EXISTS administration text,
+    ADD COLUMN IF NOT EXISTS gender text, ADD COLUMN IF NOT EXISTS last_encounter_at timestamptz;
+CREATE INDEX IF NOT EXISTS intake_contacts_by_linked_case ON intake_contacts (linked_case_id);
 """
