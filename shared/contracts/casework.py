@@ -66,6 +66,22 @@ class ClosureReason(StrEnum):
     OTHER = "other"
 
 
+class DecisionType(StrEnum):
+    """What a decision (beslut) is about. KKiK's clock is the first income-support decision of a new applicant."""
+
+    INCOME_SUPPORT = "income_support"  # försörjningsstöd / ekonomiskt bistånd
+    ADDICTION_CARE = "addiction_care"  # bistånd till missbruksvård
+    HOUSING = "housing"  # boende: träningslägenhet, socialt kontrakt
+    HOUSING_SUPPORT = "housing_support"  # boendestöd
+    OTHER = "other"
+
+
+class DecisionOutcome(StrEnum):
+    GRANTED = "granted"  # bifall
+    PARTLY_GRANTED = "partly_granted"  # delvis bifall
+    REFUSED = "refused"  # avslag
+
+
 class HousingContract(StrEnum):
     FIRST_HAND = "first_hand"  # förstahandskontrakt
     SECOND_HAND = "second_hand"
@@ -165,6 +181,18 @@ class CaseTransferred(Event):
     transferred_at: AwareDatetime
 
 
+class DecisionMade(Event):
+    """A decision on the client's application or need (beslut): the end of the national KKiK clock."""
+
+    case_id: str
+    decision_type: DecisionType
+    outcome: DecisionOutcome
+    decided_by: StaffId
+    applied_at: AwareDatetime | None = Field(None, description="When the application (ansökan) was made, if the "
+                                                               "decision answers one")
+    decided_at: AwareDatetime
+
+
 class CaseClosed(Event):
     case_id: str
     reason: ClosureReason
@@ -175,5 +203,5 @@ class CaseClosed(Event):
 
 registry = EventRegistry(
     CaseOpened, StageChanged, HandlerAssigned, HandlerChanged, StaffMet, MeetingScheduled, MeetingHeld,
-    ContactAttempted, SipOffered, SipDeclined, SipEstablished, CaseTransferred, CaseClosed,
+    ContactAttempted, SipOffered, SipDeclined, SipEstablished, CaseTransferred, DecisionMade, CaseClosed,
 )

@@ -84,8 +84,18 @@ class ContactClosedWithoutCase(Event):
     closed_at: AwareDatetime
 
 
+class ContactLinkedToOpenCase(Event):
+    """A person who already has an open case got in touch with reception again: the contact joins that case
+    instead of opening a second one, and the wait for the first meeting goes on from the case's first contact."""
+
+    contact_id: str
+    person_ref: PersonRef
+    case_id: str
+    linked_at: AwareDatetime
+
+
 registry = EventRegistry(
     ContactOpened, IncomeSupportAsked, PartnerCallbackAnswered, AffiliationDetermined, ReferredToCasework,
-    ContactClosedWithoutCase,
+    ContactClosedWithoutCase, ContactLinkedToOpenCase,
 )
 

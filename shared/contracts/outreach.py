@@ -7,6 +7,8 @@ linked to their ``person_ref``.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from pydantic import AwareDatetime, Field
 
 from eventkit.events import Event, EventRegistry
@@ -40,15 +42,28 @@ class PersonIdentified(Event):
 
 
 class CaseRequestedFromOutreach(Event):
-    """Outreach opens a case handed to casework; the first encounter is the first contact."""
+    """Outreach opens a case handed to casework.
+
+    v2: the wait starts at the conversation that led to the case (seed 000: "samtal med uppsökande
+    boendehandläggare som leder till att de öppnar ett ärende"), not at the first street encounter; months of
+    motivation work before it are outreach's own measure (first encounter → case request)."""
+
+    version: ClassVar[int] = 2
 
     outreach_id: str
     person_ref: PersonRef
     area: Area
     administration: Code
     gender: PersonalGender
-    first_contact_at: AwareDatetime
+    first_encounter_at: AwareDatetime = Field(description="The first street encounter with the person")
+    first_contact_at: AwareDatetime = Field(description="The conversation that led to the case: the start of the wait")
     requested_at: AwareDatetime
 
 
+def case_request_from_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 knew only the first encounter, and started the wait there: it stays the start for those events."""
+    return {**data, "first_encounter_at": data["first_contact_at"]}
+
+
 registry = EventRegistry(EncounterRecorded, ShelterPlaced, PersonIdentified, CaseRequestedFromOutreach)
+registry.upcaster("CaseRequestedFromOutreach", 1)(case_request_from_v1)

@@ -60,7 +60,9 @@ def assert_cloudevents(records, source: str, subject: str, types: list[str]) -> 
         attributes = headers(record)
         assert attributes["ce_specversion"] == "1.0"
         assert (attributes["ce_source"], attributes["ce_subject"]) == (source, subject)
-        assert attributes["ce_dataschema"] == f"urn:vantrum:event:{event_name(attributes['ce_type'])}:v1"
+        name = event_name(attributes["ce_type"])
+        assert attributes["ce_dataschema"] == f"urn:vantrum:event:{name}:v{attributes['ce_schemaversion']}"
+        assert attributes["ce_schemaversion"] == ("2" if name == "CaseRequestedFromOutreach" else "1")
         assert attributes["content-type"] == "application/json"
         assert {"ce_id", "ce_time", "ce_correlationid"} <= attributes.keys()
         assert PERSONNUMMER.replace("-", "")[2:] not in record.value.decode(), "no personnummer on the bus"

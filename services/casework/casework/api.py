@@ -152,6 +152,15 @@ async def transfer(case_id: CaseId, body: bodies.TransferRequest, request: Reque
     return await _run(request, case_id, command)
 
 
+@router.post("/{case_id}/decisions", summary="Record a decision (beslut): its type and whether it was granted")
+async def make_decision(case_id: CaseId, body: bodies.DecisionRequest, request: Request) -> CaseView:
+    received = now()
+    command = commands.MakeDecision(case_id=case_id, decision_type=body.decision_type, outcome=body.outcome,
+                                    decided_by=body.decided_by, applied_at=body.applied_at,
+                                    decided_at=body.decided_at or received, recorded_at=received)
+    return await _run(request, case_id, command)
+
+
 @router.post("/{case_id}/closure", summary="Close the case with the reason")
 async def close(case_id: CaseId, body: bodies.ClosureRequest, request: Request) -> CaseView:
     received = now()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import AwareDatetime, Field
 
 from contracts.casework import (
-    ClosureReason, ContactMethod, ContactOutcome, HandlerChangeReason, HousingContract, Specialism, Stage,
+    ClosureReason, ContactMethod, ContactOutcome, DecisionOutcome, DecisionType, HandlerChangeReason, HousingContract,
+    Specialism, Stage,
 )
 from contracts.vocabulary import Area, Channel, Code, FreeText, StaffId
 from eventkit.http import Body
@@ -74,6 +75,14 @@ class TransferRequest(Body):
     to_administration: Code
     reason: FreeText
     transferred_at: AwareDatetime | None = When
+
+
+class DecisionRequest(Body):
+    decision_type: DecisionType = Field(description="What the decision is about; income_support is KKiK's measure")
+    outcome: DecisionOutcome = Field(description="granted, partly_granted or refused")
+    decided_by: StaffId
+    applied_at: AwareDatetime | None = Field(None, description="When the application it answers was made, if any")
+    decided_at: AwareDatetime | None = When
 
 
 class ClosureRequest(Body):

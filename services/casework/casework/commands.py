@@ -9,7 +9,8 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.casework import (
-    ClosureReason, ContactMethod, ContactOutcome, HandlerChangeReason, HousingContract, Specialism, Stage,
+    ClosureReason, ContactMethod, ContactOutcome, DecisionOutcome, DecisionType, HandlerChangeReason, HousingContract,
+    Specialism, Stage,
 )
 from contracts.vocabulary import Area, Channel, Code, FreeText, Gender, PersonRef, StaffId
 
@@ -96,6 +97,14 @@ class TransferCase(CaseCommand):
     to_administration: Code
     reason: FreeText
     transferred_at: AwareDatetime
+
+
+class MakeDecision(CaseCommand):
+    decision_type: DecisionType
+    outcome: DecisionOutcome
+    decided_by: StaffId
+    applied_at: AwareDatetime | None = None
+    decided_at: AwareDatetime
 
 
 class CloseCase(CaseCommand):

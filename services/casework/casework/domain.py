@@ -14,8 +14,8 @@ from datetime import datetime
 from functools import partial
 
 from contracts.casework import (
-    CaseOpened, CaseTransferred, ContactAttempted, HandlerAssigned, HandlerChanged, MeetingHeld, MeetingScheduled,
-    Stage, StageChanged, StaffMet,
+    CaseOpened, CaseTransferred, ContactAttempted, DecisionMade, HandlerAssigned, HandlerChanged, MeetingHeld,
+    MeetingScheduled, Stage, StageChanged, StaffMet,
 )
 from eventkit.decider import Decider, Refused, refuse_if_future
 from eventkit.events import Event
@@ -23,7 +23,7 @@ from eventkit.events import Event
 from . import closing
 from .commands import (
     AssignHandler, CaseCommand, ChangeHandler, ChangeStage, CloseCase, Command, DeclineSip, EstablishSip, HoldMeeting,
-    OfferSip, OpenCase, RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
+    MakeDecision, OfferSip, OpenCase, RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
 )
 from .state import STAGE_ORDER, State, evolve
 
@@ -39,6 +39,7 @@ WHEN: dict[type[CaseCommand], tuple[str, str]] = {
     DeclineSip: ("declined_at", "A SIP answer"),
     EstablishSip: ("established_at", "A SIP"),
     TransferCase: ("transferred_at", "A transfer"),
+    MakeDecision: ("decided_at", "A decision"),
     CloseCase: ("closed_at", "A closure"),
 }
 """Which field dates each command, and how to name it in a refusal. A scheduled meeting lies ahead by nature."""
@@ -82,10 +83,7 @@ def decide(command: Command, state: State, policy: Policy = Policy()) -> Sequenc
             _require_distinct_staff(command.staff)
             return [MeetingScheduled(case_id=case_id, scheduled_for=command.scheduled_for, staff=list(command.staff))]
         case HoldMeeting():
-            _require_distinct_staff(command.staff)
-            return [MeetingHeld(case_id=case_id, held_at=command.held_at, staff=list(command.staff),
-                                with_responsible_handler=state.handler in command.staff,
-                                support_person_present=command.support_person_present)]
+            return _hold_meeting(command, state)
         case RecordContactAttempt():
             return [ContactAttempted(case_id=case_id, method=command.method, outcome=command.outcome, by=command.by,
                                      attempted_at=command.attempted_at)]
@@ -98,6 +96,8 @@ def decide(command: Command, state: State, policy: Policy = Policy()) -> Sequenc
             return [CaseTransferred(case_id=case_id, from_administration=state.administration,
                                     to_administration=command.to_administration, reason=command.reason,
                                     transferred_at=command.transferred_at)]
+        case MakeDecision():
+            return _decide(command, state)
         case CloseCase():
             return closing.close(command, state, policy.unreachable_min_attempts)
     raise TypeError(f"casework cannot decide {type(command).__name__}")
@@ -146,6 +146,35 @@ def _reopen(command: ReopenCase, state: State) -> Sequence[Event]:
                        channel=command.channel, area=command.area, administration=command.administration,
                        gender=previous.gender, first_contact_at=command.first_contact_at,
                        opened_at=command.reopened_at, episode=previous.episode + 1, previous_case_id=previous.case_id)]
+
+
+def _hold_meeting(command: HoldMeeting, state: State) -> Sequence[Event]:
+    """Whether the meeting stops the wait clock is judged on the meeting's own date, not when it is recorded: a
+    meeting entered after a handler change was with whoever was responsible that day."""
+    _require_distinct_staff(command.staff)
+    responsible = state.handler_at(command.held_at)
+    if responsible is None:
+        later = [(since, who) for since, who in state.handlers if who in command.staff]
+        if later:  # the stage "assignment → first meeting" would come out negative
+            since, who = later[0]
+            raise Refused("meeting-before-assignment",
+                          f"A meeting with {who} cannot be dated before {who} was made responsible for the case "
+                          f"({since.isoformat()}); record it with its true date, or without the handler", 422)
+    return [MeetingHeld(case_id=command.case_id, held_at=command.held_at, staff=list(command.staff),
+                        with_responsible_handler=responsible is not None and responsible in command.staff,
+                        support_person_present=command.support_person_present)]
+
+
+def _decide(command: MakeDecision, state: State) -> Sequence[Event]:
+    """The decision ends the national clock (first contact or application → decision), so its dates must hold."""
+    if command.applied_at is not None:
+        _require_after_first_contact(state, command.applied_at, "An application")
+        if command.applied_at > command.decided_at:
+            raise Refused("decision-before-application",
+                          f"A decision cannot be dated before the application it answers "
+                          f"({command.applied_at.isoformat()})", 422)
+    return [DecisionMade(case_id=command.case_id, decision_type=command.decision_type, outcome=command.outcome,
+                         decided_by=command.decided_by, applied_at=command.applied_at, decided_at=command.decided_at)]
 
 
 def _change_stage(command: ChangeStage, state: State) -> Sequence[Event]:

@@ -15,7 +15,7 @@ import asyncpg
 
 from contracts import topics
 from contracts.intake import ReferredToCasework
-from contracts.outreach import CaseRequestedFromOutreach
+from contracts.outreach import CaseRequestedFromOutreach, case_request_from_v1
 from contracts.vocabulary import Channel
 from eventkit.application import execute
 from eventkit.envelope import Envelope
@@ -48,6 +48,7 @@ class OpenCasesFromReferrals:
     (CaseRequestedFromOutreach); an ``eventkit.consumer.Handler``, run as a FastStream subscriber."""
 
     registry = EventRegistry(ReferredToCasework, CaseRequestedFromOutreach)
+    registry.upcaster("CaseRequestedFromOutreach", 1)(case_request_from_v1)  # stored v1 case requests still open cases
 
     def __init__(self, store: EventStore, kafka: KafkaSettings,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:

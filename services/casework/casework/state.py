@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from contracts.casework import (
-    CaseClosed, CaseOpened, CaseTransferred, ContactAttempted, ContactMethod, ContactOutcome,
+    CaseClosed, CaseOpened, CaseTransferred, ContactAttempted, ContactMethod, ContactOutcome, DecisionMade,
     HandlerAssigned, HandlerChanged, MeetingHeld, MeetingScheduled, SipDeclined, SipEstablished, SipOffered,
     Specialism, Stage, StageChanged, StaffMet,
 )
@@ -35,6 +36,8 @@ class State:
     handler: str | None = None
     specialism: Specialism | None = None
     handler_changes: int = 0
+    handlers: tuple[tuple[datetime, str], ...] = ()
+    """Who was the responsible handler from when, in date order (a late-recorded change sorts into place)."""
     staff_met: frozenset[str] = frozenset()
     meetings_scheduled: int = 0
     meetings_held: int = 0
@@ -42,11 +45,16 @@ class State:
     unanswered_since_reached: tuple[ContactMethod, ...] = ()
     """Methods of the attempts that did not reach the client since they were last reached or met."""
     sip: Sip = Sip.NONE
+    decisions: int = 0
     closure: CaseClosed | None = None
 
     @property
     def closed(self) -> bool:
         return self.closure is not None
+
+    def handler_at(self, when: datetime) -> str | None:
+        """The responsible handler on ``when`` (the latest assignment or change dated at or before it)."""
+        return next((handler for since, handler in reversed(self.handlers) if since <= when), None)
 
     def as_previous_episode(self) -> PreviousEpisode:
         assert self.opened is not None and self.administration is not None
@@ -63,10 +71,12 @@ def evolve(state: State, event: Event) -> State:
         case StageChanged():
             return replace(state, stage=event.stage)
         case HandlerAssigned():
-            return replace(state, handler=event.handler, specialism=event.specialism)
+            return replace(state, handler=event.handler, specialism=event.specialism,
+                           handlers=_since(state, event.assigned_at, event.handler))
         case HandlerChanged():
             return replace(state, handler=event.handler, specialism=event.specialism,
-                           handler_changes=state.handler_changes + 1)
+                           handler_changes=state.handler_changes + 1,
+                           handlers=_since(state, event.changed_at, event.handler))
         case StaffMet():
             return replace(state, staff_met=state.staff_met | {event.staff})
         case MeetingScheduled():
@@ -85,7 +95,13 @@ def evolve(state: State, event: Event) -> State:
             return replace(state, sip=Sip.ESTABLISHED)
         case CaseTransferred():
             return replace(state, administration=event.to_administration)
+        case DecisionMade():
+            return replace(state, decisions=state.decisions + 1)
         case CaseClosed():
             return replace(state, stage=Stage.CLOSED, closure=event)
     return state  # an event this version does not know changes nothing it decides on
 
+
+
+def _since(state: State, when: datetime, handler: str) -> tuple[tuple[datetime, str], ...]:
+    return tuple(sorted((*state.handlers, (when, handler)), key=lambda entry: entry[0]))

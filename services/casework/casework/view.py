@@ -35,6 +35,7 @@ class CaseView(BaseModel):
     contact_attempts: int
     unanswered_attempts: int = Field(description="Attempts that did not reach the client since they were last reached or met")
     sip: Sip
+    decisions: int = Field(description="Decisions recorded on the case")
     closure_reason: ClosureReason | None
     housing_contract: HousingContract | None
     closed_at: AwareDatetime | None
@@ -51,6 +52,6 @@ class CaseView(BaseModel):
             handler_changes=state.handler_changes, staff_met=sorted(state.staff_met),
             meetings_scheduled=state.meetings_scheduled, meetings_held=state.meetings_held,
             contact_attempts=state.contact_attempts, unanswered_attempts=len(state.unanswered_since_reached),
-            sip=state.sip, closure_reason=closure and closure.reason, housing_contract=closure and closure.housing_contract,
+            sip=state.sip, decisions=state.decisions, closure_reason=closure and closure.reason, housing_contract=closure and closure.housing_contract,
             closed_at=closure and closure.closed_at,
         )

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from contracts.vocabulary import Area, Gender
 from eventkit import access, permissions
 
+from . import kolada
 from . import rows as r
 from .disclosure import Row, Viewer, suppress
 from .filters import ChannelFilter, Dimension, Filters
@@ -130,9 +131,21 @@ def views(path: str, model: type[BaseModel], summary: str, kind: permissions.Kin
     return lambda endpoint: csv_route(json_route(endpoint))
 
 
-@views("/waits", r.WaitRow, "The wait to the first meeting with the responsible handler")
+@views("/waits", r.WaitRow, "The wait to the first meeting with the responsible handler, over ended waits only")
 async def waits(request: Request, read: Read, f: AnyFilters, by: By = [], format: Format = "json"):  # noqa: B006
     return respond(request, format, shown(request, await read.waits(f, by)), r.WaitRow)
+
+
+@views("/survival", r.SurvivalRow, "The wait as a Kaplan–Meier estimate over everyone who came, the still waiting included")
+async def survival(request: Request, read: Read, f: AnyFilters, day: Today, by: By = [],  # noqa: B006
+                   format: Format = "json"):
+    return respond(request, format, shown(request, await read.survival(f, by, day)), r.SurvivalRow)
+
+
+@views("/outreach", r.WaitRow, "Outreach's own measure: first street encounter → case request (outreach cases)")
+async def outreach_measure(request: Request, read: Read, f: AnyFilters, by: By = [],  # noqa: B006
+                           format: Format = "json"):
+    return respond(request, format, shown(request, await read.outreach(f, by)), r.WaitRow)
 
 
 @views("/stages", r.StageRow, "Each stage of the wait: contact → referral → assignment → first meeting")
@@ -169,12 +182,37 @@ async def lost_summary(request: Request, read: Read, f: AnyFilters, by: By = [],
     return respond(request, format, shown(request, await read.lost_summary(f, by)), r.LostSummaryRow)
 
 
+@views("/lost/routes", r.LostRouteRow, "Lost on the way, each route on its own (unreachable, declined, reception "
+       "contact closed without a case, outreach contact silent)")
+async def lost_routes(request: Request, read: Read, f: AnyFilters, day: Today, by: By = [],  # noqa: B006
+                      format: Format = "json"):
+    result = await read.lost_routes(f, by, day, request.app.state.settings.outreach_silent_days)
+    return respond(request, format, shown(request, result), r.LostRouteRow)
+
+
+@views("/national", r.KoladaRow, "The national measures (KKiK/Kolada) in Kolada's shape: kpi, municipality, period, "
+       "gender, value")
+async def national(request: Request, read: Read, f: AnyFilters, day: Today, format: Format = "json"):
+    s, result = request.app.state.settings, []
+    for measure in kolada.MEASURES:
+        rows = await read.national(measure, f, day)
+        result += kolada.shaped(measure, rows, s.kolada_kpis.get(measure, measure), s.municipality, viewer(request),
+                                s.min_group_size)
+    return respond(request, format, result, r.KoladaRow)
+
+
 @views("/outcomes", r.OutcomeRow, "Closures against the goals (the period and month/year are those of the closure)")
 async def outcomes(request: Request, read: Read, f: AnyFilters, day: Today, by: By = [Dimension.YEAR],  # noqa: B006
                    format: Format = "json"):
     s = request.app.state.settings
     result = await read.outcomes(f, by, s.stable_housing_goal, s.reactualised_goal, day)
     return respond(request, format, shown(request, result), r.OutcomeRow)
+
+
+@views("/closure-reasons", r.ClosureReasonRow, "Closures month by month (of the closure) and reason")
+async def closure_reasons(request: Request, read: Read, f: AnyFilters, by: By = [],  # noqa: B006
+                          format: Format = "json"):
+    return respond(request, format, shown(request, await read.closure_reasons(f, by)), r.ClosureReasonRow)
 
 
 @views("/continuity", r.ContinuityRow, "Handler changes and distinct staff met before the first meeting")

@@ -36,23 +36,35 @@ def group_label(lang: str, dimension: str, row: dict[str, Any]) -> str:
 
 
 def wait_by_group(rows: list[dict[str, Any]], dimension: str, lang: str) -> go.Figure:
+    """Kaplan–Meier median and 9-in-10 per group, with their 95 % intervals as error bars (``survival`` rows)."""
     t, names = strings(lang), [group_label(lang, dimension, r) for r in rows]
-    fig = go.Figure([
-        go.Bar(name=t["median"], x=names, y=[r["median_days"] for r in rows], marker_color=BLUE),
-        go.Bar(name=t["p90"], x=names, y=[r["p90_days"] for r in rows], marker_color=VERMILLION),
-    ])
+
+    def bar(key: str, name: str, colour: str) -> go.Bar:
+        values = [r[f"{key}_days"] for r in rows]
+        # An interval edge not reached yet is drawn to the estimate (no whisker), never as a made-up number.
+        high = [None if v is None or r[f"{key}_high"] is None else r[f"{key}_high"] - v for r, v in zip(rows, values)]
+        low = [None if v is None or r[f"{key}_low"] is None else v - r[f"{key}_low"] for r, v in zip(rows, values)]
+        return go.Bar(name=name, x=names, y=values, marker_color=colour,
+                      error_y={"type": "data", "array": high, "arrayminus": low, "visible": True},
+                      customdata=[r["waiting"] for r in rows],
+                      hovertemplate="%{x}: %{y} " + t["days"] + " (" + t["waiting"] + ": %{customdata})<extra></extra>")
+
+    fig = go.Figure([bar("median", t["median"], BLUE), bar("p90", t["p90"], VERMILLION)])
     return _layout(fig, barmode="group", yaxis_title=t["days"])
 
 
 def trend(rows: list[dict[str, Any]], lang: str) -> go.Figure:
-    """Waits as lines (left axis) over the number of new cases as pale bars (right axis)."""
+    """Waits as lines (left axis: Kaplan–Meier median and 9-in-10, the ended waits' median dotted) over the number of
+    new cases as pale bars (right axis)."""
     t, months = strings(lang), [r["month"] for r in rows]
     fig = go.Figure([
         go.Bar(name=t["opened"], x=months, y=[r["opened"] for r in rows], marker_color="#C9DDEE"),
-        go.Scatter(name=t["median"], x=months, y=[r["median_days"] for r in rows], mode="lines+markers",
+        go.Scatter(name=t["median"], x=months, y=[r["km_median_days"] for r in rows], mode="lines+markers",
                    line={"color": BLUE, "width": 3}, yaxis="y2"),
-        go.Scatter(name=t["p90"], x=months, y=[r["p90_days"] for r in rows], mode="lines+markers",
+        go.Scatter(name=t["p90"], x=months, y=[r["km_p90_days"] for r in rows], mode="lines+markers",
                    line={"color": VERMILLION, "width": 3, "dash": "dash"}, yaxis="y2"),
+        go.Scatter(name=t["ended_median"], x=months, y=[r["median_days"] for r in rows], mode="lines+markers",
+                   line={"color": "#888888", "width": 2, "dash": "dot"}, yaxis="y2"),
     ])
     # The lines go on the overlaying axis so they are drawn over the bars, not hidden behind them.
     return _layout(fig, yaxis={"title": t["opened"], "side": "right", "showgrid": False, "rangemode": "tozero",

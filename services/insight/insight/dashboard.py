@@ -16,10 +16,11 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from contracts.casework import ClosureReason
 from contracts.vocabulary import Area, Gender
 from eventkit import access, permissions
 
-from . import charts
+from . import charts, kolada
 from .api import AnyFilters, Read, Today, logged_read, viewer
 from .disclosure import OWNER, PEOPLE, suppress
 from .filters import ChannelFilter, Dimension, Filters
@@ -48,12 +49,18 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
                     purpose: Annotated[access.Purpose | None, Depends(access.chosen_purpose)] = None) -> HTMLResponse:
     settings = request.app.state.settings
     dimension = Dimension(group_by)
-    data = await _gather(read, f, day, dimension, at_risk_only, settings)
+    async with read.snapshot() as measures:
+        data = await _gather(measures, f, day, dimension, at_risk_only, settings)
     see, small = viewer(request), settings.min_group_size  # small groups: as in the API (insight.disclosure)
-    for key in ("waits", "stages", "trend", "outcomes", "buckets"):
+    for key in ("waits", "survival", "survival_by_month", "stages", "trend", "outcomes", "buckets", "reasons"):
         data[key] = suppress(data[key], see, small)
-    for key in ("overall", "lost_summary", "continuity", "waiting_total", "at_risk_total"):
+    data["km"] = data["km"][0]  # ungrouped: one row, also when nobody came
+    for key in ("overall", "km", "lost_summary", "lost_routes", "continuity", "waiting_total", "at_risk_total"):
         data[key] = suppress([data[key]], see, small)[0]
+    by_month = {row["month"]: row for row in data.pop("survival_by_month")}
+    for row in data["trend"]:  # the month's Kaplan–Meier figures beside its ended waits
+        km = by_month.get(row["month"], {})
+        row["km_median_days"], row["km_p90_days"] = km.get("median_days"), km.get("p90_days")
     data["waiting_total"], data["at_risk_total"] = data["waiting_total"]["n"], data["at_risk_total"]["n"]
     data["waiting_listed"] = len(data["waiting"])
     grant: permissions.Grant = request.state.grant
@@ -83,11 +90,20 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
                     "group_by": ["area", "channel_group", "channel", "administration", "gender"]},
         "switch_language": "?" + urlencode({**request.query_params, "lang": "en" if lang == "sv" else "sv"}),
         "csv": lambda view, **extra: _csv_link(request, view, extra),
+        "days": lambda value: "–" if value is None else f"{value} {strings(lang)['days']}",
+        "whole": lambda value: "–" if value is None else str(value),
         "group_label": lambda row: charts.group_label(lang, group_by, row),
+        "row_key": lambda row: row.get(group_by),
+        "ended_by_group": {row.get(group_by): row for row in data["waits"]},
         "stage_table": _stage_table(data["stages"], data["waits"], group_by),
         "continuity_table": _continuity_table(data["buckets"]),
+        "reason_columns": [r for r in ClosureReason if any(row["closure_reason"] == r for row in data["reasons"])],
+        "reason_table": _reason_table(data["reasons"]),
+        "national_rows": [{"measure": measure, **row} for measure in kolada.MEASURES
+                     for row in kolada.shaped(measure, data["national"][measure], measure, settings.municipality, see,
+                                              small)],
         "charts": {
-            "wait": charts.to_div(charts.wait_by_group(data["waits"], group_by, lang), "chart-wait"),
+            "wait": charts.to_div(charts.wait_by_group(data["survival"], group_by, lang), "chart-wait"),
             "trend": charts.to_div(charts.trend(data["trend"], lang), "chart-trend"),
             "stages": charts.to_div(charts.stages(data["stages"], group_by, lang), "chart-stages"),
             "outcomes": charts.to_div(charts.outcomes(data["outcomes"], settings.stable_housing_goal,
@@ -104,6 +120,8 @@ async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_ris
     return {
         "overall": (await read.waits(f, []))[0],
         "waits": await read.waits(f, [dimension]),
+        **dict(zip(("km", "survival", "survival_by_month"),
+                   await read.survival_groupings(f, [[], [dimension], [Dimension.MONTH]], day), strict=True)),
         "trend": await read.trend(f, []),
         "stages": await read.stages(f, [dimension]),
         "waiting": [w for w in waiting if w["at_risk"] or not at_risk_only],
@@ -111,6 +129,9 @@ async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_ris
         "waiting_total": _counted(waiting),
         "lost": await read.lost(f),
         "lost_summary": (await read.lost_summary(f, []))[0],
+        "lost_routes": (await read.lost_routes(f, [], day, settings.outreach_silent_days))[0],
+        "reasons": await read.closure_reasons(f, []),
+        "national": {measure: await read.national(measure, f, day) for measure in kolada.MEASURES},
         "outcomes": await read.outcomes(f, [Dimension.YEAR], settings.stable_housing_goal, settings.reactualised_goal, day),
         "continuity": (await read.continuity(f, []))[0],
         "buckets": await read.continuity_distribution(f),
@@ -132,6 +153,14 @@ def _stage_table(stages: list[dict], waits: list[dict], dimension: str) -> list[
         if row.get(dimension) in table:
             table[row.get(dimension)]["wait"] = row["mean_days"]
     return list(table.values())
+
+
+def _reason_table(reasons: list[dict]) -> list[tuple[str, dict]]:
+    """One row per month of closure: the number closed for each reason (None: suppressed)."""
+    table: dict[str, dict] = {}
+    for row in reasons:
+        table.setdefault(row["month"], {})[row["closure_reason"]] = row["closed"]
+    return list(table.items())
 
 
 def _continuity_table(buckets: list[dict]) -> list[dict]:

@@ -31,7 +31,7 @@ from typing import Any
 
 Row = dict[str, Any]
 PEOPLE, OWNER = "_people", "_owner"
-VARYING = ("area", "channel", "channel_group", "administration", "gender", "month", "year", "value")
+VARYING = ("area", "channel", "channel_group", "administration", "gender", "month", "year", "value", "closure_reason")
 """Keys whose cells add up to a total along the line (a continuity bucket ``value`` too)."""
 FIXED = ("stage", "measure")
 """Keys that are kept but never summed over: each stage, each measure is a table of its own."""

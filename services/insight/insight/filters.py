@@ -42,6 +42,7 @@ class Anchor(StrEnum):
 
     FIRST_CONTACT = "first_contact_day"  # waits, stages, waiting now, lost, continuity: the cohort that entered
     CLOSURE = "closed_day"  # outcomes are measured at closure
+    DECISION = "decision_day"  # the national decision clock counts decisions made in the period
 
 
 def dimension_sql(dimension: Dimension, anchor: Anchor) -> str:

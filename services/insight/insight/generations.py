@@ -18,7 +18,7 @@ from . import row_security
 from .projections.journey import Generation
 from .settings import InsightSettings
 
-READER_VIEWS = ["case_measures"]
+READER_VIEWS = ["case_measures", "entry_measures"]
 
 
 async def ensure_control(conn: asyncpg.Connection, base: str) -> None:

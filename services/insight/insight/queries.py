@@ -3,12 +3,16 @@ compute distributions in PostgreSQL (``percentile_cont``), so no measure is comp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
 import asyncpg
 
+from . import survival
+from .disclosure import OWNER, PEOPLE
 from .filters import Anchor, Dimension, Filters, dimension_sql
 
 Row = dict[str, Any]
@@ -31,9 +35,23 @@ def _share(numerator: str, denominator: str = "count(*)") -> str:
 
 
 class Reader:
-    def __init__(self, pool: asyncpg.Pool, base_schema: str) -> None:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection, base_schema: str) -> None:
         self.pool = pool
         self.view = f"{base_schema}.case_measures"
+        self.entries = f"{base_schema}.entry_measures"
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Reader]:
+        """A reader over one copy of the live measures, for a page that asks a dozen questions of them.
+
+        Every measure is derived in the views each time it is read (``projections.views``); reading them once into
+        a temporary table (dropped with the transaction) makes the other questions cheap and consistent."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"CREATE TEMP TABLE measures_snapshot ON COMMIT DROP AS SELECT * FROM {self.view}")
+            await conn.execute(f"CREATE TEMP TABLE entries_snapshot ON COMMIT DROP AS SELECT * FROM {self.entries}")
+            copy = Reader(conn, "pg_temp")
+            copy.view, copy.entries = "pg_temp.measures_snapshot", "pg_temp.entries_snapshot"
+            yield copy
 
     async def _grouped(self, select: str, filters: Filters, by: Sequence[Dimension], anchor: Anchor,
                        extra: str = "true", source: str | None = None, inner_keys: Sequence[str] = ()) -> list[Row]:
@@ -48,6 +66,43 @@ class Reader:
     async def waits(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         """The wait to the first meeting with the responsible handler, for waits that have ended."""
         return await self._grouped(_stats("wait_days"), filters, by, Anchor.FIRST_CONTACT, "wait_days IS NOT NULL")
+
+    async def survival(self, filters: Filters, by: Sequence[Dimension], as_of: date) -> list[Row]:
+        """The wait as a Kaplan–Meier estimate over everyone who came by ``as_of`` (``insight.survival``).
+
+        Per case: met on the day of the first meeting with the responsible handler (if by ``as_of`` and not after
+        the closure); otherwise censored at the closure (``lost`` or other ``closed``) or at ``as_of`` (``waiting``).
+        """
+        return (await self.survival_groupings(filters, [by], as_of))[0]
+
+    async def survival_groupings(self, filters: Filters, groupings: Sequence[Sequence[Dimension]],
+                                 as_of: date) -> list[list[Row]]:
+        """``survival`` for several groupings from one read of the cases (the dashboard shows three)."""
+        where, params = filters.where(Anchor.FIRST_CONTACT)
+        day = f"${len(params) + 1}::date"
+        dims = list(dict.fromkeys(d for by in groupings for d in by))
+        keys = "".join(f"{dimension_sql(d, Anchor.FIRST_CONTACT)} AS {d.value}, " for d in dims)
+        sql = f"""SELECT {keys} person_ref, administration,
+                         CASE WHEN met THEN wait_days ELSE greatest(0, stop_day - first_contact_day) END AS days,
+                         CASE WHEN met THEN 'met' WHEN closed_day <= {day} THEN
+                              CASE WHEN lost_during_wait THEN 'lost' ELSE 'closed' END
+                              ELSE 'waiting' END AS outcome
+                  FROM (SELECT *, least({day}, closed_day) AS stop_day,
+                               wait_days IS NOT NULL AND first_contact_day + wait_days <= least({day}, closed_day) AS met
+                        FROM {self.view} WHERE {where} AND first_contact_day <= {day}) c"""
+        records = await self.pool.fetch(sql, *params, as_of)
+        results = []
+        for by in groupings:
+            groups: dict[tuple, list[asyncpg.Record]] = {} if by else {(): []}
+            for record in records:
+                groups.setdefault(tuple(record[d.value] for d in by), []).append(record)
+            results.append([_survival_row(by, key, groups[key]) for key in sorted(groups, key=_sortable)])
+        return results
+
+    async def outreach(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
+        """Outreach's own measure: days from the first street encounter to the case request (outreach cases)."""
+        return await self._grouped(_stats("encounter_to_request_days"), filters, by, Anchor.FIRST_CONTACT,
+                                   "encounter_to_request_days IS NOT NULL")
 
     async def stages(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         """Where the time goes: each stage of the ended waits (the stages of one case add up to its wait)."""
@@ -105,12 +160,36 @@ class Reader:
                      min(attempts_before_closing) FILTER (WHERE {lost}) AS min_attempts_before_closing"""
         return await self._grouped(select, filters, by, Anchor.FIRST_CONTACT)
 
+    async def lost_routes(self, filters: Filters, by: Sequence[Dimension], as_of: date, silent_days: int) -> list[Row]:
+        """Everyone lost on the way, each route on its own: cases closed as unreachable or as declined before a
+        first meeting, reception contacts closed without a case, outreach contacts with no case request and no
+        encounter for ``silent_days`` (by ``as_of``). Placed in time by the day of first contact."""
+        where, params = filters.where(Anchor.FIRST_CONTACT)
+        day, silent = f"${len(params) + 1}::date", f"${len(params) + 2}::int"
+        source = f"""(SELECT 'case_' || closure_reason AS route, person_ref, area, channel, channel_group,
+                             administration, gender, first_contact_day
+                      FROM {self.view} WHERE lost_during_wait AND closed_day <= {day}
+                      UNION ALL
+                      SELECT CASE entry WHEN 'reception' THEN 'reception_closed_without_case'
+                                        ELSE 'outreach_silent' END,
+                             person_ref, area, channel, channel_group, administration, gender, first_contact_day
+                      FROM {self.entries}
+                      WHERE (entry = 'reception' AND closed_day <= {day})
+                         OR (entry = 'outreach' AND last_encounter_day <= {day} - {silent})) lost"""
+        routes = ("case_unreachable", "case_declined", "reception_closed_without_case", "outreach_silent")
+        select = ", ".join([f"count(*) FILTER (WHERE route = '{r}') AS {r.removeprefix('case_')}" for r in routes]
+                           + ["count(*) AS lost"])
+        keys = [f"{dimension_sql(d, Anchor.FIRST_CONTACT)} AS {d.value}" for d in by]
+        positions = ", ".join(str(i) for i in range(1, len(by) + 1))
+        tail = f"GROUP BY {positions} ORDER BY {positions}" if by else ""
+        sql = f"SELECT {', '.join(keys + [select, PRIVACY])} FROM {source} WHERE {where} AND first_contact_day <= {day} {tail}"
+        return [dict(r) for r in await self.pool.fetch(sql, *params, as_of, silent_days)]
+
     async def outcomes(self, filters: Filters, by: Sequence[Dimension], housing_goal: float, reactualised_goal: float,
                        today: date) -> list[Row]:
         """Closures (placed in time by their closing day) against the goals."""
         contracts = ["first_hand", "second_hand", "training_flat", "lodger", "owned"]
         stable = "count(*) FILTER (WHERE closure_reason = 'stable_housing')"
-        again = "count(*) FILTER (WHERE reactualised_within_year)"
         per_contract = ", ".join(
             f"count(*) FILTER (WHERE closure_reason = 'stable_housing' AND housing_contract = '{c}') AS housing_{c}"
             for c in contracts
@@ -118,19 +197,53 @@ class Reader:
         where, params = filters.where(Anchor.CLOSURE, "closed_at IS NOT NULL")
         params += [housing_goal, reactualised_goal, today]
         n = len(params)
+        # Re-actualisation is final for a closure followed a full year (closed_day + 365 ≤ as_of); deceased clients
+        # are left out; it is counted per person (someone with two final closures in the group counts once).
+        final = f"closed_day + 365 <= ${n}::date AND closure_reason <> 'deceased'"
+        followed = f"count(DISTINCT person_ref) FILTER (WHERE {final})"
+        again = f"count(DISTINCT person_ref) FILTER (WHERE {final} AND reactualised_within_year)"
+        need = "count(*) FILTER (WHERE income_support_need)"
+        need_self = "count(*) FILTER (WHERE income_support_need AND self_supporting)"
         select = f"""count(*) AS closed, {stable} AS stable_housing, {_share(stable)} AS stable_housing_share,
                      {per_contract},
                      count(*) FILTER (WHERE self_supporting) AS self_supporting,
                      {_share('count(*) FILTER (WHERE self_supporting)')} AS self_supporting_share,
-                     {again} AS reactualised, {_share(again)} AS reactualised_share,
-                     count(*) FILTER (WHERE closed_day + 365 <= ${n}::date) AS followed_a_full_year,
+                     {need} AS income_support_need, {need_self} AS self_supporting_of_need,
+                     {_share(need_self, need)} AS self_supporting_need_share,
+                     {again} AS reactualised, {_share(again, followed)} AS reactualised_share,
+                     {followed} AS followed_a_full_year,
+                     count(*) FILTER (WHERE NOT ({final}) AND closure_reason <> 'deceased') AS not_yet_final,
                      {stable}::numeric / nullif(count(*), 0) >= ${n - 2}::numeric AS meets_housing_goal,
-                     {again}::numeric / nullif(count(*), 0) <= ${n - 1}::numeric AS meets_reactualised_goal"""
+                     {again}::numeric / nullif({followed}, 0) <= ${n - 1}::numeric AS meets_reactualised_goal"""
         keys = [f"{dimension_sql(d, Anchor.CLOSURE)} AS {d.value}" for d in by]
         positions = ", ".join(str(i) for i in range(1, len(by) + 1))
         tail = f"GROUP BY {positions} ORDER BY {positions}" if by else ""
         sql = f"SELECT {', '.join(keys + [select, PRIVACY])} FROM {self.view} WHERE {where} {tail}"
         return [dict(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def national(self, measure: str, filters: Filters, as_of: date) -> list[Row]:
+        """A national measure (``insight.kolada``) by year, for women, men and everyone (gender None)."""
+        if measure == "decision_days":
+            anchor, value = Anchor.DECISION, "round(avg(contact_to_decision_days), 1)::float8"
+            scope = "decision_day IS NOT NULL AND decision_day <= $AS_OF"
+        else:
+            anchor = Anchor.CLOSURE
+            value = ("round(100.0 * count(DISTINCT person_ref) FILTER (WHERE reactualised_within_year)"
+                     " / nullif(count(DISTINCT person_ref), 0), 1)::float8")
+            scope = "closed_day + 365 <= $AS_OF AND closure_reason <> 'deceased'"
+        where, params = filters.where(anchor)
+        year = f"to_char({anchor}, 'YYYY')"
+        sql = f"""SELECT {year} AS year, CASE WHEN grouping(gender) = 0 THEN gender END AS gender,
+                         {value} AS figure, {PRIVACY}
+                  FROM {self.view} WHERE {where} AND {scope.replace('$AS_OF', f'${len(params) + 1}::date')}
+                  GROUP BY GROUPING SETS (({year}, gender), ({year})) ORDER BY 1, 2 NULLS FIRST"""
+        return [dict(r) for r in await self.pool.fetch(sql, *params, as_of)]
+
+    async def closure_reasons(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
+        """Closures month by month (of the closure) and reason, as seed 004 follows them."""
+        dims = [Dimension.MONTH, *[d for d in by if d is not Dimension.MONTH]]
+        return await self._grouped("count(*) AS closed", filters, dims, Anchor.CLOSURE, "closed_at IS NOT NULL",
+                                   inner_keys=["closure_reason"])
 
     async def continuity(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         changed = "count(*) FILTER (WHERE handler_changes > 0)"
@@ -160,3 +273,19 @@ class Reader:
     async def administrations(self) -> list[str]:
         """The administrations that have cases, for the dashboard's choice list."""
         return [r[0] for r in await self.pool.fetch(f"SELECT DISTINCT administration FROM {self.view} ORDER BY 1")]
+
+
+def _sortable(key: tuple) -> tuple:
+    return tuple((value is None, value) for value in key)
+
+
+def _survival_row(by: Sequence[Dimension], key: tuple, records: list[asyncpg.Record]) -> Row:
+    outcomes = Counter(r["outcome"] for r in records)
+    owners = {r["administration"] for r in records}
+    return {
+        **{d.value: value for d, value in zip(by, key, strict=True)},
+        "cases": len(records), "met": outcomes["met"], "waiting": outcomes["waiting"],
+        "closed_before_meeting": outcomes["lost"] + outcomes["closed"], "lost": outcomes["lost"],
+        **survival.summary((r["days"], r["outcome"] == "met") for r in records),
+        PEOPLE: len({r["person_ref"] for r in records}), OWNER: owners.pop() if len(owners) == 1 else None,
+    }

@@ -41,7 +41,30 @@ class Distribution(BaseModel):
 
 
 class WaitRow(Group, Distribution):
-    """First contact → first meeting with the responsible handler, for waits that have ended."""
+    """First contact → first meeting with the responsible handler, for waits that have ended (ended waits only:
+    see /api/survival for the estimate that counts those still waiting)."""
+
+
+class SurvivalRow(Group):
+    """First contact → first meeting with the responsible handler over everyone who came by as_of (Kaplan–Meier).
+
+    Still waiting: censored at as_of; closed before a first meeting: censored at the closure (see docs/measures.md).
+    A quantile is None when it is not reached yet (too many still waiting); an interval's high edge likewise."""
+
+    cases: int | None = Field(description="Everyone whose first contact was in the period, up to as_of" + SMALL)
+    met: int | None = Field(None, description="…who have had their first meeting with the responsible handler")
+    waiting: int | None = Field(None, description="…who are still waiting (censored at as_of)")
+    closed_before_meeting: int | None = Field(None, description="…whose case closed before a first meeting (censored)")
+    lost: int | None = Field(None, description="…of those, closed as unreachable or declined (lost during the wait)")
+    median_days: int | None = Field(None, description="Day by which half had met their handler (Kaplan–Meier)")
+    median_low: int | None = Field(None, description="95 % confidence interval of the median, low edge")
+    median_high: int | None = Field(None, description="95 % confidence interval of the median, high edge")
+    p90_days: int | None = Field(None, description="Day by which 9 in 10 had met their handler (Kaplan–Meier)")
+    p90_low: int | None = None
+    p90_high: int | None = None
+    waiting_after_14: float | None = Field(None, description="Estimated share still waiting after 14 days")
+    waiting_after_28: float | None = Field(None, description="Estimated share still waiting after 28 days")
+    waiting_after_90: float | None = Field(None, description="Estimated share still waiting after 90 days")
 
 
 class StageRow(Group, Distribution):
@@ -75,7 +98,8 @@ class WaitingRow(CaseRef):
     contact_attempts: int
     last_attempt_at: datetime | None
     last_attempt_outcome: ContactOutcome | None
-    last_contact_day: date = Field(description="Latest of: first contact, contact attempt, staff met, meeting")
+    last_contact_day: date = Field(description="The last two-way contact: first contact, an attempt that reached "
+                                               "the person, staff met, a meeting (an unanswered attempt is not one)")
     days_without_contact: int = Days
     at_risk: bool = Field(description="days_without_contact ≥ at_risk_days")
 
@@ -99,6 +123,17 @@ class LostSummaryRow(Group):
     min_attempts_before_closing: int | None
 
 
+class LostRouteRow(Group):
+    """Lost on the way, each route on its own, by the day of first contact."""
+
+    unreachable: int | None = Field(description="Cases closed as unreachable before a first meeting")
+    declined: int | None = Field(description="Cases closed as declined before a first meeting")
+    reception_closed_without_case: int | None = Field(description="Reception contacts closed without a case")
+    outreach_silent: int | None = Field(description="Outreach contacts with no case request and no encounter for "
+                                                    "outreach_silent_days (a setting, 60)")
+    lost: int | None = Field(description="All four routes together")
+
+
 class OutcomeRow(Group):
     closed: int | None
     stable_housing: int | None
@@ -110,11 +145,34 @@ class OutcomeRow(Group):
     housing_owned: int | None
     self_supporting: int | None
     self_supporting_share: float | None
-    reactualised: int | None = Field(description="The same person had a new case opened within 365 days of the closure")
-    reactualised_share: float | None
-    followed_a_full_year: int | None = Field(description="Closures at least 365 days before as_of (their re-actualisation is final)")
+    income_support_need: int | None = Field(description="Closures of clients with income-support needs")
+    self_supporting_of_need: int | None
+    self_supporting_need_share: float | None = Field(description="self-supporting / closures with income-support needs (seed 004)")
+    reactualised: int | None = Field(description="People whose closure, followed a full year, was followed by a new "
+                                                 "case within 365 days (deceased left out)")
+    reactualised_share: float | None = Field(description="reactualised / followed_a_full_year; null: not yet final")
+    followed_a_full_year: int | None = Field(description="People with a closure at least 365 days before as_of "
+                                                         "(not deceased): their re-actualisation is final")
+    not_yet_final: int | None = Field(description="Closures less than a year before as_of (not deceased)")
     meets_housing_goal: bool | None
     meets_reactualised_goal: bool | None
+
+
+class ClosureReasonRow(Group):
+    month: str = Field(description="Month of the closure, YYYY-MM")
+    closure_reason: ClosureReason
+    closed: int | None
+
+
+class KoladaRow(BaseModel):
+    """One value in Kolada's KPI shape (the national measures: docs/measures.md)."""
+
+    kpi: str = Field(description="The Kolada KPI id configured for the measure (decision_days, reactualised_12m)")
+    municipality: str = Field(description="Kolada's four-digit municipality code", examples=["1283"])
+    period: str = Field(description="Year", examples=["2024"])
+    gender: Literal["T", "K", "M"] = Field(description="T all, K women, M men")
+    value: float | None = Field(description="Days (decision_days) or percent (reactualised_12m); empty when the "
+                                            "group is too small to show or nobody is counted yet")
 
 
 class ContinuityRow(Group):
@@ -150,9 +208,16 @@ class CaseRow(CaseRef):
     decision_at: datetime | None
     intervention_at: datetime | None
     wait_days: int | None
+    wait_working_days: int | None = Field(description="The wait in working days: Monday–Friday, not a Swedish "
+                                                      "public holiday")
     contact_to_referral_days: int | None
     referral_to_assignment_days: int | None
     assignment_to_meeting_days: int | None
+    encounter_to_request_days: int | None = Field(None, description="Outreach: first street encounter → case request")
+    contact_to_decision_days: int | None = Field(None, description="First contact → first income-support decision")
+    application_to_decision_days: int | None = Field(None, description="Application → first income-support decision")
+    returning_contacts: int = Field(0, description="Later reception contacts of the person linked to this open case")
+    income_support_need: bool | None = None
     handler_changes: int
     handler_changes_before_first_meeting: int
     staff_met_before_first_meeting: int

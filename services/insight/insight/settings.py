@@ -22,6 +22,12 @@ class InsightSettings(Settings):
         return self.login.model_copy(update={"user": self.reader_role}) if self.db_role else self.login
     port: int = 8004
     at_risk_days: int = Field(14, ge=1)
+    municipality: str = Field("1283", pattern=r"^[0-9]{4}$")
+    """Kolada's municipality code for the national measures' CSV (1283: Helsingborg, where the seeds come from)."""
+    kolada_kpis: dict[str, str] = {"decision_days": "decision_days", "reactualised_12m": "reactualised_12m"}
+    """The Kolada KPI id to report each national measure under (insight.kolada); check them in Kolada's catalogue."""
+    outreach_silent_days: int = Field(60, ge=1)
+    """An outreach contact with no case request and no encounter for this many days counts as lost."""
     """A person waiting this many days or more since the last contact is flagged «at risk» on the waiting-now list."""
     timezone: str = "Europe/Stockholm"
     """Days and months are counted on the local calendar: a wait from Monday to Friday is 4 days."""

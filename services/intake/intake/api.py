@@ -23,6 +23,7 @@ from eventkit.pseudonym import Personnummer
 
 from . import commands
 from .domain import decider, existing
+from .open_cases import open_case_of
 from .state import Contact
 
 CONTACT_ID = r"^contact-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -133,10 +134,15 @@ async def determine_affiliation(contact_id: ContactId, body: AffiliationRequest,
     return await _run(request, contact_id, command)
 
 
-@router.post("/{contact_id}/referral", summary="Refer the contact to casework")
+@router.post("/{contact_id}/referral", summary="Refer the contact to casework (or, for a person with an open case, "
+                                              "join that case)")
 async def refer_to_casework(contact_id: ContactId, body: ReferralRequest, request: Request) -> Contact:
     now = datetime.now(UTC)
-    return await _run(request, contact_id, commands.ReferToCasework(referred_at=body.referred_at or now, recorded_at=now))
+    _, contact = await load_state(request.app.state.store, decider, contact_id)
+    open_case = contact and await open_case_of(request.app.state.store.pool, request.app.state.store.schema,
+                                               contact.person_ref)
+    return await _run(request, contact_id, commands.ReferToCasework(referred_at=body.referred_at or now,
+                                                                     open_case_id=open_case or None, recorded_at=now))
 
 
 @router.post("/{contact_id}/closure", summary="Close the contact without a case")

@@ -1,4 +1,4 @@
-"""Wiring only: settings, the contact event store, the runtime and the HTTP API."""
+"""Wiring only: settings, the contact event store, who has an open case (open_cases), the runtime and the HTTP API."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from eventkit.eventstore import EventStore
 from eventkit.runtime import Runtime
 
 from . import api
+from .open_cases import CasesOfPeople
 from .settings import IntakeSettings
 
 SOURCE = "vantrum/intake"
@@ -24,7 +25,8 @@ def contact_store(pool: asyncpg.Pool, settings: IntakeSettings) -> EventStore:
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     app = http.write_service_app(
-        lambda: Runtime(settings, make_stores=lambda pool: [contact_store(pool, settings)]),
+        lambda: Runtime(settings, make_stores=lambda pool: [contact_store(pool, settings)],
+                        make_handlers=lambda pool, stores: [CasesOfPeople(settings.db_schema, settings.kafka)]),
         api.router,
         title="Väntrum intake",
         summary="Reception (mottagning): first contacts, the first-contact questions, affiliation, referral to casework.",

@@ -44,6 +44,8 @@ class DetermineAffiliation(Command):
 
 class ReferToCasework(Command):
     referred_at: AwareDatetime
+    open_case_id: str | None = None
+    """The person's open case, if they have one (looked up by the caller): the contact then joins it."""
 
 
 class CloseWithoutCase(Command):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from contracts.intake import (
-    AffiliationDetermined, ContactClosedWithoutCase, ContactOpened, IncomeSupportAsked, PartnerCallbackAnswered,
-    ReferredToCasework,
+    AffiliationDetermined, ContactClosedWithoutCase, ContactLinkedToOpenCase, ContactOpened, IncomeSupportAsked,
+    PartnerCallbackAnswered, ReferredToCasework,
 )
 from contracts.vocabulary import Channel
 from eventkit.decider import Decider, Refused, refuse_if_future
@@ -45,6 +45,9 @@ def decide(command: ContactCommand, state: State) -> list[Event]:
         case ReferToCasework():
             _still_open(contact)
             _dated(command.referred_at, command, contact, "the referral")
+            if command.open_case_id is not None:  # a returning person: no second case, no second wait
+                return [ContactLinkedToOpenCase(contact_id=contact.contact_id, person_ref=contact.person_ref,
+                                                case_id=command.open_case_id, linked_at=command.referred_at)]
             return [ReferredToCasework(
                 contact_id=contact.contact_id, person_ref=contact.person_ref, channel=contact.channel, area=contact.area,
                 administration=contact.responsible_administration, gender=contact.gender,
@@ -94,6 +97,9 @@ def _still_open(contact: Contact) -> None:
         raise Refused("contact-already-referred", "the contact has already been referred to casework")
     if contact.status is ContactStatus.CLOSED:
         raise Refused("contact-already-closed", "the contact has already been closed without a case")
+    if contact.status is ContactStatus.LINKED:
+        raise Refused("contact-already-linked", f"the contact has already joined the person's open case "
+                                                f"{contact.linked_case_id}")
 
 
 def _dated(at: datetime, command: Command, contact: Contact, what: str) -> None:
@@ -116,6 +122,9 @@ def evolve(state: State, event: Event) -> State:
         case ReferredToCasework():
             return state.model_copy(update={"status": ContactStatus.REFERRED, "referred_to": event.administration,
                                             "concluded_at": event.referred_at})
+        case ContactLinkedToOpenCase():
+            return state.model_copy(update={"status": ContactStatus.LINKED, "linked_case_id": event.case_id,
+                                            "concluded_at": event.linked_at})
         case ContactClosedWithoutCase():
             return state.model_copy(update={"status": ContactStatus.CLOSED, "closure_reason": event.reason,
                                             "concluded_at": event.closed_at})

@@ -14,6 +14,7 @@ class ContactStatus(StrEnum):
     OPEN = "open"
     REFERRED = "referred"
     CLOSED = "closed_without_case"
+    LINKED = "linked_to_open_case"
 
 
 class Affiliation(BaseModel):
@@ -41,8 +42,9 @@ class Contact(BaseModel):
     partner_callbacks: dict[str, bool] = Field(default_factory=dict, description="Per partner, the person's latest answer")
     affiliation: Affiliation | None = None
     referred_to: Code | None = Field(None, description="The administration the contact was referred to")
+    linked_case_id: str | None = Field(None, description="The person's open case the contact joined, instead of a new one")
     closure_reason: ClosedWithoutCaseReason | None = None
-    concluded_at: AwareDatetime | None = Field(None, description="When it was referred or closed")
+    concluded_at: AwareDatetime | None = Field(None, description="When it was referred, linked or closed")
 
     @property
     def responsible_administration(self) -> str:

@@ -66,6 +66,9 @@ class CaseRequest(Body):
     area: Area
     administration: Code = Field(description="The administration asked to open the case")
     requested_at: AwareDatetime | None = When
+    conversation_at: AwareDatetime | None = Field(None, description="When the conversation that led to the case took "
+                                                                      "place (the wait starts there); defaults to the "
+                                                                      "latest encounter")
 
 
 def administration(contact: OutreachContact | None) -> str | None:
@@ -135,7 +138,8 @@ async def identify_person(outreach_id: OutreachId, body: IdentificationRequest, 
 async def request_case(outreach_id: OutreachId, body: CaseRequest, request: Request) -> OutreachContact:
     now = datetime.now(UTC)
     command = commands.RequestCase(area=body.area, administration=body.administration,
-                                   requested_at=body.requested_at or now, recorded_at=now)
+                                   requested_at=body.requested_at or now, conversation_at=body.conversation_at,
+                                   recorded_at=now)
     return await _run(request, outreach_id, command)
 
 

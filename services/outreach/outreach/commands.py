@@ -44,6 +44,8 @@ class RequestCase(Command):
     area: Area
     administration: Code
     requested_at: AwareDatetime
+    conversation_at: AwareDatetime | None = None
+    """The encounter whose conversation led to the case (the wait starts there); None: the latest encounter."""
 
 
 OutreachCommand = RecordFirstEncounter | RecordEncounter | PlaceInShelter | IdentifyPerson | RequestCase

@@ -55,9 +55,14 @@ def _request_case(command: RequestCase, contact: OutreachContact) -> list[Event]
     if contact.case_requested_at is not None:
         raise Refused("case-already-requested", "a case has already been requested for this person")
     _dated(command.requested_at, command, contact, "the case request")
+    conversation = command.conversation_at or contact.last_met_at or contact.first_met_at
+    if not contact.first_met_at <= conversation <= command.requested_at:
+        raise Refused("conversation-outside-contact", "the conversation that led to the case must lie between the first "
+                      "encounter and the case request", 422)
     return [CaseRequestedFromOutreach(
         outreach_id=contact.outreach_id, person_ref=contact.person_ref, area=command.area, administration=command.administration,
-        gender=contact.gender, first_contact_at=contact.first_met_at, requested_at=command.requested_at,
+        gender=contact.gender, first_encounter_at=contact.first_met_at, first_contact_at=conversation,
+        requested_at=command.requested_at,
     )]
 
 
@@ -81,7 +86,8 @@ def evolve(state: State, event: Event) -> State:
     match event:
         case EncounterRecorded():
             workers = state.workers if event.worker in state.workers else [*state.workers, event.worker]
-            return state.model_copy(update={"encounters": state.encounters + 1, "workers": workers})
+            latest = max(filter(None, (state.last_met_at, event.met_at)))
+            return state.model_copy(update={"encounters": state.encounters + 1, "workers": workers, "last_met_at": latest})
         case ShelterPlaced():
             return state.model_copy(update={"shelter_placements": state.shelter_placements + 1, "last_shelter": event.shelter})
         case PersonIdentified():

@@ -16,6 +16,7 @@ class OutreachContact(BaseModel):
     alias_ref: PersonRef
     first_met_at: AwareDatetime = Field(description="The first encounter: the start of the wait if a case follows")
     encounters: int = 1
+    last_met_at: AwareDatetime | None = Field(None, description="The latest encounter (None: only the first)")
     workers: list[str] = Field(description="Every outreach worker the person has met, in order of first meeting")
     shelter_placements: int = 0
     last_shelter: Code | None = None

@@ -184,9 +184,11 @@ async def test_a_case_from_handler_to_closure_and_its_next_episode(casework):
     steps = [
         ("staff-met", {"staff": "rec.1", "role": "reception", "met_at": FIRST_CONTACT.isoformat()}),
         ("stage", {"stage": "preliminary_assessment"}),
-        ("handler", ADDICTION),
+        # dated: the meeting on day 6 is judged against the handler responsible that day (casework.domain)
+        ("handler", ADDICTION | {"assigned_at": (FIRST_CONTACT + timedelta(days=2)).isoformat()}),
         ("meetings/scheduled", {"scheduled_for": (FIRST_CONTACT + timedelta(days=5)).isoformat(), "staff": ["anna.h", "bo.k"]}),
-        ("handler-change", MENTAL_HEALTH | {"reason": "staff_turnover"}),
+        ("handler-change", MENTAL_HEALTH | {"reason": "staff_turnover",
+                                            "changed_at": (FIRST_CONTACT + timedelta(days=4)).isoformat()}),
         ("meetings/held", {"held_at": (FIRST_CONTACT + timedelta(days=6)).isoformat(), "staff": ["bo.k", "anna.h"],
                            "support_person_present": True}),
         ("staff-met", {"staff": "bo.k", "role": "investigator"}),
@@ -222,3 +224,16 @@ async def test_a_case_from_handler_to_closure_and_its_next_episode(casework):
         "case_id": successor_case_id(case_id), "episode": 2, "previous_case_id": case_id, "person_ref": case["person_ref"],
         "administration": "amf", "area": "addiction", "stage": "actualised", "version": 1,
     }
+
+
+async def test_a_decision_is_recorded_and_one_dated_before_its_application_is_refused(casework):
+    case_id = await casework.open_case(first_contact_at=FIRST_CONTACT)
+    decision = {"decision_type": "income_support", "outcome": "granted", "decided_by": "anna.h",
+                "applied_at": (FIRST_CONTACT + timedelta(days=1)).isoformat(),
+                "decided_at": (FIRST_CONTACT + timedelta(days=9)).isoformat()}
+    response = await casework.client.post(f"/cases/{case_id}/decisions", json=decision)
+    assert (response.status_code, response.json()["decisions"]) == (200, 1)
+    backwards = decision | {"decided_at": FIRST_CONTACT.isoformat()}
+    response = await casework.client.post(f"/cases/{case_id}/decisions", json=backwards)
+    assert (response.status_code, response.json()["rule"]) == (422, "decision-before-application")
+    assert await casework.stored(case_id) == 2

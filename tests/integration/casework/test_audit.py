@@ -25,6 +25,7 @@ COMMANDS = [  # every command route, in an order the rules allow, and the comman
     ("sip/decline", None, "DeclineSip"),
     ("sip/offer", None, "OfferSip"),
     ("sip", {"authorities": ["helsingborg", "region-skane"]}, "EstablishSip"),
+    ("decisions", {"decision_type": "income_support", "outcome": "granted", "decided_by": "bo.k"}, "MakeDecision"),
     ("transfer", {"to_administration": "amf", "reason": "Work training is AMF's"}, "TransferCase"),
     ("closure", {"reason": "moved"}, "CloseCase"),
     ("reopen", {"channel": "visit"}, "ReopenCase"),

@@ -81,10 +81,12 @@ async def test_a_referral_delivered_twice_and_sent_again_opens_exactly_one_case(
 
 
 async def test_a_case_requested_from_outreach_opens_a_case_whose_wait_starts_at_the_first_encounter(casework, producer):
+    # (v2: "first_contact_at" is the conversation that led to the case; here it was the first encounter too)
     first_encounter = datetime.now(UTC).replace(microsecond=0) - timedelta(days=9)
     request = CaseRequestedFromOutreach(outreach_id=f"outreach-{uuid4()}", person_ref="p-" + uuid4().hex,
                                         area="homelessness", administration="social-services", gender="male",
-                                        first_contact_at=first_encounter, requested_at=first_encounter + timedelta(days=4))
+                                        first_encounter_at=first_encounter, first_contact_at=first_encounter,
+                                        requested_at=first_encounter + timedelta(days=4))
     envelope = envelope_of(request, request.outreach_id, "vantrum/outreach")
 
     await deliver(casework, producer, topics.OUTREACH_CONTACTS, envelope)

@@ -56,7 +56,7 @@ async def test_channel_filter_takes_a_channel_or_a_group(client):
 
 async def test_waiting_now_as_of_a_day_with_a_threshold(client):
     response = await client.get("/api/waiting-now", params={"as_of": "2024-07-01", "at_risk_only": "true"})
-    assert [r["case_id"] for r in response.json()] == [case_id(k) for k in ("W01", "W02", "W07", "W06", "W03")]
+    assert [r["case_id"] for r in response.json()] == [case_id(k) for k in ("R4", "W01", "W06", "W07", "W03")]
     stricter = await client.get("/api/waiting-now", params={"as_of": "2024-07-01", "at_risk_days": 7, "at_risk_only": "true"})
     assert len(stricter.json()) == 9
 
@@ -90,7 +90,7 @@ async def test_csv_has_only_the_asked_dimensions_and_plain_cells(client):
         "other,1,10.0,10.0,10.0,false",  # sign-in off: every check passes, no group is suppressed
     ]
     waiting = list(csv.DictReader(io.StringIO((await client.get("/api/waiting-now.csv", params={"as_of": "2024-07-01"})).text)))
-    assert (waiting[0]["at_risk"], waiting[0]["first_contact_day"]) == ("true", "2024-05-20")
+    assert (waiting[0]["at_risk"], waiting[0]["first_contact_day"]) == ("true", "2024-03-20")  # R4: 42 days since it was last reached
 
 
 @pytest.mark.parametrize(("params", "field"), [
@@ -128,3 +128,11 @@ async def test_plotly_is_served_by_the_app(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/javascript")
     assert "plotly.js" in response.text[:500]
+
+
+async def test_the_national_measures_download_in_koladas_csv_shape(client):
+    response = await client.get("/api/national.csv", params={"as_of": "2024-07-01"})
+    lines = response.text.splitlines()
+    assert lines[0] == "kpi,municipality,period,gender,value"
+    # the KPI ids and the municipality are settings (kolada_kpis, municipality); test_golden works out the values
+    assert "decision_days,1283,2024,T,13.5" in lines and "reactualised_12m,1283,2023,M,0.0" in lines

@@ -208,15 +208,16 @@ async def test_trend_by_month(golden):
 
 WAITING_KEYS = ("case_id", "days_waited", "days_without_contact", "at_risk", "contact_attempts",
                 "last_attempt_outcome", "administration", "assigned")
+# Days without contact count from the last TWO-WAY contact; an unanswered attempt is listed beside, not counted.
 WAITING_NOW = [
-    (case_id("W01"), 42, 22, True, 1, "no_answer", "social-services", True),
-    (case_id("W02"), 21, 21, True, 0, None, "social-services", False),
+    (case_id("R4"), 103, 42, True, 3, "no_answer", "social-services", True),  # reached on day 61, no answer on day 96
+    (case_id("W01"), 42, 42, True, 1, "no_answer", "social-services", True),  # its one attempt (day 20) got no answer
+    (case_id("W06"), 26, 26, True, 1, "message_left", "social-services", True),  # moved from amf on day 6
     (case_id("W07"), 34, 14, True, 0, None, "social-services", True),  # a meeting without the handler on day 20
-    (case_id("W06"), 26, 14, True, 1, "message_left", "social-services", True),  # moved from amf on day 6
     (case_id("W03"), 14, 14, True, 0, None, "care", True),  # 14 days: at risk from the 14th day
     (case_id("W04"), 13, 13, False, 0, None, "care", False),
     (case_id("W05"), 28, 8, False, 1, "reached", "social-services", True),
-    (case_id("R4"), 103, 7, False, 3, "no_answer", "social-services", True),
+    (case_id("W02"), 21, 7, False, 0, None, "social-services", False),  # phoned reception again on day 14
     (case_id("W08"), 7, 7, False, 0, None, "social-services", False),
 ]
 
@@ -226,8 +227,9 @@ async def test_waiting_now_lists_everyone_without_a_first_meeting_longest_silenc
     assert rows(await reader.waiting_now(Filters(), AS_OF, 14), *WAITING_KEYS) == WAITING_NOW
     at_risk = await reader.waiting_now(Filters(), AS_OF, 14, at_risk_only=True)
     assert rows(at_risk, "case_id") == [(row[0],) for row in WAITING_NOW[:5]]
-    w01 = (await reader.waiting_now(Filters(), AS_OF, 14))[0]
-    assert (w01["first_contact_day"], w01["last_contact_day"]) == (date(2024, 5, 20), date(2024, 6, 9))
+    w01 = (await reader.waiting_now(Filters(), AS_OF, 14))[1]
+    assert (w01["first_contact_day"], w01["last_contact_day"]) == (date(2024, 5, 20), date(2024, 5, 20))
+    assert w01["last_attempt_at"].date() == date(2024, 6, 9)
 
 
 async def test_waiting_now_filters(golden):
@@ -275,11 +277,12 @@ async def test_outcomes_by_year_against_the_goals(golden):
     reader, _, _ = golden
     result = await reader.outcomes(Filters(), [Dimension.YEAR], 0.40, 0.15, AS_OF)
     assert rows(result, "year", *OUTCOME_KEYS) == [
-        # R3 (second-hand) and R1 (first-hand) to housing; R1 came back 2024-02-20, within a year of 2023-11-20;
-        # R3 came back 2024-03-21, 372 days after 2023-03-15. Full year followed for R3 and Z2 only.
-        ("2023", 4, 2, 0.5, 1, 1, 0, 0, 0, 2, 0.5, 1, 0.25, 2, True, False),
-        # 11 closures after a first meeting + 6 lost; H01 came back (W05) 2024-06-03
-        ("2024", 17, 5, 0.2941, 2, 1, 1, 1, 0, 4, 0.2353, 1, 0.0588, 0, False, True),
+        # R3 (second-hand) and R1 (first-hand) to housing. Re-actualisation is final for R3 and Z2 only (closed
+        # more than 365 days before 2024-07-01): R3 came back 2024-03-21, 372 days after 2023-03-15, so 0 of 2.
+        # R1 came back within the year, but 2023-11-20 is not a full year ago: not counted yet.
+        ("2023", 4, 2, 0.5, 1, 1, 0, 0, 0, 2, 0.5, 0, 0.0, 2, True, True),
+        # 11 closures after a first meeting + 6 lost; none followed a full year: not yet final (H01 came back as W05)
+        ("2024", 17, 5, 0.2941, 2, 1, 1, 1, 0, 4, 0.2353, 0, None, 0, False, None),
     ]
 
 
@@ -287,17 +290,118 @@ async def test_outcomes_by_month_and_gender(golden):
     reader, _, _ = golden
     result = await reader.outcomes(YEAR_2024, [Dimension.MONTH], 0.40, 0.15, AS_OF)
     assert rows(result, "month", *OUTCOME_KEYS) == [
-        ("2024-02", 2, 0, 0.0, 0, 0, 0, 0, 0, 1, 0.5, 0, 0.0, 0, False, True),
-        ("2024-03", 5, 1, 0.2, 1, 0, 0, 0, 0, 2, 0.4, 1, 0.2, 0, False, False),
-        ("2024-04", 4, 3, 0.75, 1, 1, 1, 0, 0, 0, 0.0, 0, 0.0, 0, True, True),
-        ("2024-05", 3, 0, 0.0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0.0, 0, False, True),
-        ("2024-06", 3, 1, 0.3333, 0, 0, 0, 1, 0, 1, 0.3333, 0, 0.0, 0, False, True),
+        ("2024-02", 2, 0, 0.0, 0, 0, 0, 0, 0, 1, 0.5, 0, None, 0, False, None),
+        ("2024-03", 5, 1, 0.2, 1, 0, 0, 0, 0, 2, 0.4, 0, None, 0, False, None),
+        ("2024-04", 4, 3, 0.75, 1, 1, 1, 0, 0, 0, 0.0, 0, None, 0, True, None),
+        ("2024-05", 3, 0, 0.0, 0, 0, 0, 0, 0, 0, 0.0, 0, None, 0, False, None),
+        ("2024-06", 3, 1, 0.3333, 0, 0, 0, 1, 0, 1, 0.3333, 0, None, 0, False, None),
     ]
     result = await reader.outcomes(Filters(), [Dimension.GENDER], 0.40, 0.15, AS_OF)
     assert rows(result, "gender", *OUTCOME_KEYS) == [
-        ("female", 12, 2, 0.1667, 1, 1, 0, 0, 0, 2, 0.1667, 0, 0.0, 1, False, True),
-        ("male", 9, 5, 0.5556, 2, 1, 1, 1, 0, 4, 0.4444, 2, 0.2222, 1, True, False),
+        ("female", 12, 2, 0.1667, 1, 1, 0, 0, 0, 2, 0.1667, 0, 0.0, 1, False, True),  # Z2 followed a year
+        ("male", 9, 5, 0.5556, 2, 1, 1, 1, 0, 4, 0.4444, 0, 0.0, 1, True, True),  # R3 followed a year, not back
     ]
+
+
+async def test_self_supporting_over_income_support_needs_and_closures_not_yet_final(golden):
+    reader, _, _ = golden
+    keys = ("year", "closed", "self_supporting", "income_support_need", "self_supporting_of_need",
+            "self_supporting_need_share", "not_yet_final")
+    # Every reception contact was asked about income support (answer: applied): a need; outreach closures need it
+    # only in the income-support area. 2023: R3, Z2, Z1 (Z1 self-supporting; R1 too, but from outreach, homelessness).
+    # 2024: 17 closures less the outreach H01, H05, L04 = 14 with a need; I01, I02, I04 self-supporting.
+    assert rows(await reader.outcomes(Filters(), [Dimension.YEAR], 0.40, 0.15, AS_OF), *keys) == [
+        ("2023", 4, 2, 3, 1, 0.3333, 2),  # R1 and Z1 closed less than a year before 2024-07-01
+        ("2024", 17, 4, 14, 3, 0.2143, 17),
+    ]
+    # A year later everything closed in 2023 is final: R1 came back within its year, R3 did not (per person).
+    later = await reader.outcomes(Filters(), [Dimension.YEAR], 0.40, 0.15, date(2025, 1, 1))
+    assert rows(later, "year", "reactualised", "followed_a_full_year", "reactualised_share", "not_yet_final")[0] == (
+        "2023", 1, 4, 0.25, 0)
+
+
+async def test_outreach_clock_starts_at_the_conversation_and_the_street_work_is_its_own_measure(golden, pool):
+    reader, generation, _ = golden
+    p06 = await measures(pool, generation.schema, "P06")
+    # Met on the street 2024-03-06, the conversation that led to the case 2024-04-10 (day 0), met on day 15.
+    assert (p06["first_contact_day"], p06["wait_days"], p06["encounter_to_request_days"]) == (date(2024, 4, 10), 15, 35)
+    # First encounter → case request over the 2024 outreach cases: H01 0, H02 1, A05 0, H05 0, P06 35, L04 0, H08 0,
+    # W05 0, W08 0: sorted 0 0 0 0 0 0 0 1 35; median 0; p90 at 7.2 = 1 + 0.2·34 = 7.8; mean 36/9 = 4.0
+    assert rows(await reader.outreach(YEAR_2024, []), *STATS) == [(9, 0.0, 7.8, 4.0)]
+
+
+async def test_a_returning_person_joins_the_open_case_and_the_wait_goes_on(golden, pool):
+    _, generation, _ = golden
+    w02 = await measures(pool, generation.schema, "W02")
+    # No second case (still 49), the wait still counts from 2024-06-10, and the call counts as a two-way contact.
+    assert (w02["first_contact_day"], w02["waiting"], w02["returning_contacts"], w02["last_contact_day"]) == (
+        date(2024, 6, 10), True, 1, date(2024, 6, 24))
+    assert await pool.fetchval(f"SELECT count(*) FROM {generation.schema}.case_measures") == 49
+    assert await pool.fetchval(f"SELECT count(*) FROM {generation.schema}.entry_measures WHERE entry = 'reception'") == 1
+
+
+async def test_closure_reasons_month_by_month(golden):
+    reader, _, _ = golden
+    q2 = Filters(period_from=date(2024, 3, 1), period_to=date(2024, 4, 30))
+    assert rows(await reader.closure_reasons(q2, []), "month", "closure_reason", "closed") == [
+        ("2024-03", "declined", 1),  # L02
+        ("2024-03", "other", 1),  # P01
+        ("2024-03", "self_support", 1),  # I02
+        ("2024-03", "stable_housing", 1),  # H01
+        ("2024-03", "unreachable", 1),  # L01
+        ("2024-04", "stable_housing", 3),  # A01, P02, H03
+        ("2024-04", "unreachable", 1),  # L04
+    ]
+
+
+async def test_lost_on_the_way_each_route_on_its_own(golden):
+    reader, _, _ = golden
+    keys = ("unreachable", "declined", "reception_closed_without_case", "outreach_silent", "lost")
+    # L01, L03, L04, L06 unreachable; L02, L05 declined; N01 closed at reception without a case; N02 last met on
+    # 2024-04-16: silent 76 days on 2024-07-01 (≥ 60). On 2024-06-14 it was silent 59 days, and L06 (closed 06-25)
+    # was still waiting.
+    assert rows(await reader.lost_routes(YEAR_2024, [], AS_OF, 60), *keys) == [(4, 2, 1, 1, 8)]
+    assert rows(await reader.lost_routes(YEAR_2024, [], date(2024, 6, 14), 60), *keys) == [(3, 2, 1, 0, 6)]
+    assert rows(await reader.lost_routes(YEAR_2024, [Dimension.CHANNEL_GROUP], AS_OF, 60), "channel_group", *keys) == [
+        ("outreach", 1, 0, 0, 1, 2),  # L04 and N02
+        ("reception", 3, 2, 1, 0, 6),
+    ]
+
+
+async def test_the_national_measures_in_koladas_shape(golden):
+    from insight import kolada
+    from insight.disclosure import Viewer
+
+    reader, _, _ = golden
+
+    async def national(measure: str, viewer: Viewer = Viewer(sees_all=True), as_of: date = AS_OF) -> list[tuple]:
+        rows = await reader.national(measure, Filters(), as_of)
+        return [tuple(r.values()) for r in kolada.shaped(measure, rows, f"kpi-{measure}", "1283", viewer, 5)]
+
+    # First contact → first income-support decision: Z1 10 days (2023); I01 12 and I05 20 (women), I02 14 and I04 8
+    # (men; I04's was a refusal, still a decision) in 2024; I05's later housing-support decision does not count.
+    assert await national("decision_days") == [
+        ("kpi-decision_days", "1283", "2023", "T", 10.0),
+        ("kpi-decision_days", "1283", "2023", "K", 10.0),
+        ("kpi-decision_days", "1283", "2024", "T", 13.5),  # 54 / 4
+        ("kpi-decision_days", "1283", "2024", "K", 16.0),
+        ("kpi-decision_days", "1283", "2024", "M", 11.0),
+    ]
+    # Re-actualised within 12 months, over people whose closure was followed a full year: 2023's R3 (a man, back
+    # after 372 days) and Z2 (a woman): 0 %. Nothing of 2024 is final yet, so no row.
+    assert await national("reactualised_12m") == [
+        ("kpi-reactualised_12m", "1283", "2023", "T", 0.0),
+        ("kpi-reactualised_12m", "1283", "2023", "K", 0.0),
+        ("kpi-reactualised_12m", "1283", "2023", "M", 0.0),
+    ]
+    # As of 2025-01-01 all four closures of 2023 are final: R1 (a man) came back within the year: 1 of 4 people.
+    assert (await national("reactualised_12m", as_of=date(2025, 1, 1)))[:3] == [
+        ("kpi-reactualised_12m", "1283", "2023", "T", 25.0),
+        ("kpi-reactualised_12m", "1283", "2023", "K", 0.0),
+        ("kpi-reactualised_12m", "1283", "2023", "M", 50.0),
+    ]
+    # Small groups: every group here is of fewer than 5 people; care owns none of them: all values left empty.
+    assert {row[-1] for row in await national("decision_days", Viewer(administration="care"))} == {None}
 
 
 async def test_continuity(golden):
@@ -346,5 +450,23 @@ async def test_per_case_measures_of_the_edge_cases(golden, pool):
     assert (r2["episode"], r2["previous_case_id"], r2["reactualised_within_year"]) == (2, case_id("R1"), None)
     h05 = await case("H05")  # outreach: encounter day 0, case requested day 0
     assert (h05["channel_group"], h05["contact_to_referral_days"], h05["wait_days"]) == ("outreach", 0, 9)
+    # Working days beside calendar days: A01 met on Monday 2024-02-05, four weeks after Monday 2024-01-08: 28 days,
+    # 20 working days. P05 waited over Easter, 2024-03-20 → 2024-04-11: 22 days; Mar 21–22 (2), Mar 25–28 (4,
+    # Good Friday off), Apr 2–5 (4, Easter Monday off), Apr 8–11 (4): 14 working days.
+    assert (a01["wait_days"], a01["wait_working_days"]) == (28, 20)
+    p05 = await case("P05")
+    assert (p05["wait_days"], p05["wait_working_days"]) == (22, 14)
     w07 = await case("W07")
     assert (w07["waiting"], w07["first_meeting_at"], w07["handler_changes_before_first_meeting"]) == (True, None, 1)
+
+
+async def test_the_dashboard_reads_the_same_figures_from_one_snapshot_of_the_measures(golden):
+    from types import SimpleNamespace
+
+    from insight.dashboard import _gather
+
+    reader, _, _ = golden
+    settings = SimpleNamespace(at_risk_days=14, outreach_silent_days=60, stable_housing_goal=0.4, reactualised_goal=0.15)
+    direct = await _gather(reader, Filters(), AS_OF, Dimension.AREA, False, settings)
+    async with reader.snapshot() as snapshot:
+        assert await _gather(snapshot, Filters(), AS_OF, Dimension.AREA, False, settings) == direct

@@ -9,7 +9,7 @@ from contracts import outreach as contract
 from contracts.topics import OUTREACH_CONTACTS
 from eventkit.keyring import subject_of
 from eventkit.pseudonym import person_ref
-from eventkit.envelope import event_name
+from eventkit.envelope import event_name, from_record
 from eventkit.testing import decode_record, read_topic
 
 pytestmark = pytest.mark.integration
@@ -58,7 +58,11 @@ async def test_from_the_street_to_a_case_request_reaches_kafka_in_order(outreach
     assert b'"male"' not in records[-1].value, "the gender is sealed with the person's key"
     event = await decode_record(pool, contract.registry, records[-1])
     assert (event.outreach_id, event.person_ref, event.gender) == (outreach_id, view["person_ref"], "male")
-    assert event.first_contact_at == datetime(2026, 1, 14, 21, 30, tzinfo=UTC), "the wait starts at the first encounter"
+    assert event.first_encounter_at == datetime(2026, 1, 14, 21, 30, tzinfo=UTC)
+    conversation = from_record(records[1].value, records[1].headers).data["met_at"]
+    assert event.first_contact_at == datetime.fromisoformat(conversation), (
+        "the wait starts at the conversation that led to the case (by default the latest encounter)")
+    assert event.version == 2
 
 
 async def test_the_same_alias_however_written_gives_the_same_reference(outreach, pool):

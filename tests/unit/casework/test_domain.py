@@ -5,14 +5,14 @@ from datetime import datetime
 import pytest
 
 from casework.commands import (
-    AssignHandler, ChangeHandler, ChangeStage, CloseCase, DeclineSip, EstablishSip, HoldMeeting, OfferSip, OpenCase,
-    RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
+    AssignHandler, ChangeHandler, ChangeStage, CloseCase, DeclineSip, EstablishSip, HoldMeeting, MakeDecision, OfferSip,
+    OpenCase, RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
 )
-from casework.domain import Policy, decider
+from casework.domain import Policy, decider, make_decider
 from casework.ids import successor_case_id
 from contracts.casework import (
     CaseClosed, CaseOpened, CaseTransferred, ClosureReason, ContactAttempted, ContactMethod, ContactOutcome,
-    HandlerAssigned, HandlerChanged, HandlerChangeReason, HousingContract, MeetingHeld, MeetingScheduled, SipDeclined,
+    DecisionMade, DecisionOutcome, DecisionType, HandlerAssigned, HandlerChanged, HandlerChangeReason, HousingContract, MeetingHeld, MeetingScheduled, SipDeclined,
     SipEstablished, SipOffered, Specialism, Stage, StageChanged, StaffMet,
 )
 from contracts.vocabulary import Channel
@@ -169,6 +169,50 @@ def test_after_a_handler_change_only_the_new_handler_stops_the_wait_clock():
     with_new = HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(7), staff=(MENTAL_HEALTH_HANDLER,))
     assert when(with_old, opened(), assigned, change)[0].with_responsible_handler is False
     assert when(with_new, opened(), assigned, change)[0].with_responsible_handler is True
+
+
+def test_a_meeting_recorded_after_a_handler_change_is_judged_on_its_own_date():
+    # Held on day 4 with the first handler, entered after the change on day 5 was recorded: it stopped the clock.
+    change = HandlerChanged(case_id=CASE, previous_handler=ADDICTION_HANDLER, handler=MENTAL_HEALTH_HANDLER,
+                            specialism=Specialism.MENTAL_HEALTH, reason=HandlerChangeReason.SPECIALISM, changed_at=at(5))
+    late = HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(4), staff=(ADDICTION_HANDLER,))
+    assert when(late, opened(), assigned, change)[0].with_responsible_handler is True
+    # ... and the new handler on day 4 was not responsible yet (the current handler would have said so).
+    early = HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(4), staff=(MENTAL_HEALTH_HANDLER,))
+    assert when(early, opened(), assigned, change)[0].with_responsible_handler is False
+
+
+def test_a_meeting_with_the_handler_dated_before_their_assignment_is_refused():
+    # Assigned on day 3 (``assigned``): a meeting with them on day 0 would make "assignment → first meeting" negative.
+    error = refused(HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(hours=3), staff=(ADDICTION_HANDLER,)),
+                    opened(), assigned)
+    assert (error.rule, error.status) == ("meeting-before-assignment", 422)
+    # Reception staff the same day is fine: no handler was responsible yet, the clock runs on.
+    [event] = when(HoldMeeting(case_id=CASE, recorded_at=NOW, held_at=at(hours=3), staff=("rec.1",)), opened(), assigned)
+    assert event.with_responsible_handler is False
+
+
+def test_a_decision_records_its_type_outcome_and_the_application_it_answers():
+    command = MakeDecision(case_id=CASE, recorded_at=NOW, decision_type=DecisionType.INCOME_SUPPORT,
+                           outcome=DecisionOutcome.GRANTED, decided_by=ADDICTION_HANDLER, applied_at=at(1),
+                           decided_at=at(9))
+    assert when(command, opened(), assigned) == [
+        DecisionMade(case_id=CASE, decision_type=DecisionType.INCOME_SUPPORT, outcome=DecisionOutcome.GRANTED,
+                     decided_by=ADDICTION_HANDLER, applied_at=at(1), decided_at=at(9))]
+    decider = make_decider()
+    assert decider.fold([opened(), *when(command, opened())]).decisions == 1
+
+
+@pytest.mark.parametrize(("applied", "decided", "rule"), [
+    (at(5), at(4), "decision-before-application"),
+    (at(hours=-2), at(4), "before-first-contact"),
+    (None, at(hours=-2), "before-first-contact"),
+])
+def test_a_decision_is_never_dated_before_the_application_or_the_first_contact(applied, decided, rule):
+    command = MakeDecision(case_id=CASE, recorded_at=NOW, decision_type=DecisionType.HOUSING,
+                           outcome=DecisionOutcome.REFUSED, decided_by=ADDICTION_HANDLER, applied_at=applied,
+                           decided_at=decided)
+    assert (refused(command, opened()).rule, refused(command, opened()).status) == (rule, 422)
 
 
 @pytest.mark.parametrize("command", [

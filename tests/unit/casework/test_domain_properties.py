@@ -12,13 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casework.commands import (
-    AssignHandler, ChangeHandler, ChangeStage, CloseCase, DeclineSip, EstablishSip, HoldMeeting, OfferSip, OpenCase,
-    RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
+    AssignHandler, ChangeHandler, ChangeStage, CloseCase, DeclineSip, EstablishSip, HoldMeeting, MakeDecision, OfferSip,
+    OpenCase, RecordContactAttempt, RecordStaffMet, ReopenCase, ScheduleMeeting, TransferCase,
 )
 from casework.domain import Policy, make_decider
 from casework.state import STAGE_ORDER
 from contracts.casework import (
-    CaseClosed, CaseOpened, ClosureReason, ContactAttempted, ContactMethod, ContactOutcome, HandlerChanged,
+    CaseClosed, CaseOpened, ClosureReason, ContactAttempted, ContactMethod, ContactOutcome, DecisionMade,
+    DecisionOutcome, DecisionType, HandlerChanged,
     HandlerChangeReason, HousingContract, MeetingHeld, Specialism, Stage, StageChanged, registry,
 )
 from contracts.vocabulary import Area, Channel, Gender
@@ -49,6 +50,8 @@ commands = st.one_of(
     st.builds(DeclineSip, case_id=case, recorded_at=st.just(NOW), declined_at=times),
     st.builds(EstablishSip, case_id=case, recorded_at=st.just(NOW), authorities=st.lists(administrations, max_size=3).map(tuple), established_at=times),
     st.builds(TransferCase, case_id=case, recorded_at=st.just(NOW), to_administration=administrations, reason=st.just("needs AMF"), transferred_at=times),
+    st.builds(MakeDecision, case_id=case, recorded_at=st.just(NOW), decision_type=st.sampled_from(DecisionType),
+              outcome=st.sampled_from(DecisionOutcome), decided_by=staff, applied_at=st.none() | times, decided_at=times),
     st.builds(CloseCase, case_id=case, recorded_at=st.just(NOW), reason=st.sampled_from(ClosureReason),
               housing_contract=st.none() | st.sampled_from(HousingContract), self_supporting=st.booleans(), closed_at=times),
 )
@@ -105,7 +108,13 @@ def test_folding_accepted_events_never_yields_an_invalid_case(commands_, policy,
             assert event.previous_handler == state.handler != event.handler
         if isinstance(event, MeetingHeld):
             assert event.held_at >= history[0].first_contact_at, "no meeting before the first contact"
-            assert event.with_responsible_handler == (state.handler in event.staff)
+            assert event.with_responsible_handler == (state.handler_at(event.held_at) in event.staff), \
+                "judged by who was responsible on the meeting's own date"
+            assert not (set(event.staff) & {who for since, who in state.handlers if since > event.held_at}
+                        and state.handler_at(event.held_at) is None), "no meeting with a handler before any assignment"
+        if isinstance(event, DecisionMade):
+            start = event.applied_at or history[0].first_contact_at
+            assert history[0].first_contact_at <= start <= event.decided_at, "the national clock is never negative"
         if isinstance(event, CaseClosed) and event.reason is ClosureReason.UNREACHABLE:
             unanswered = _unanswered_since_last_reached(prefix)
             assert ContactMethod.PHONE in unanswered and len(unanswered) >= policy.unreachable_min_attempts

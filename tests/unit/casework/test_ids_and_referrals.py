@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from casework.ids import case_id_for_origin, successor_case_id
-from casework.referrals import open_case_for
+from casework.referrals import OpenCasesFromReferrals, open_case_for
 from contracts.intake import ReferredToCasework
 from contracts.outreach import CaseRequestedFromOutreach
 
@@ -25,11 +25,15 @@ def test_a_referral_from_reception_opens_a_case_whose_wait_starts_at_the_contact
         case_id_for_origin("contact-1"), "contact-1", "visit", contacted, now)
 
 
-def test_a_case_requested_from_outreach_is_an_outreach_case_from_the_first_encounter():
-    first, requested, now = (datetime(2025, 3, d, 9, tzinfo=UTC) for d in (1, 4, 4))
+def test_a_case_requested_from_outreach_is_an_outreach_case_from_the_conversation_that_led_to_it():
+    encounter, conversation, requested, now = (datetime(2025, 3, d, 9, tzinfo=UTC) for d in (1, 3, 4, 4))
     request = CaseRequestedFromOutreach(outreach_id="outreach-1", person_ref="p-" + "c" * 32, area="homelessness",
-                                        administration="social-services", gender="male", first_contact_at=first,
-                                        requested_at=requested)
+                                        administration="social-services", gender="male", first_encounter_at=encounter,
+                                        first_contact_at=conversation, requested_at=requested)
     command = open_case_for(request, opened_at=now)
     assert (command.case_id, command.origin_id, command.channel, command.first_contact_at) == (
-        case_id_for_origin("outreach-1"), "outreach-1", "outreach", first)
+        case_id_for_origin("outreach-1"), "outreach-1", "outreach", conversation)
+    # A stored version-1 request (before the conversation was recorded) still opens its case, from the encounter.
+    v1 = request.model_dump(mode="json", exclude={"first_encounter_at"}) | {"first_contact_at": encounter.isoformat()}
+    old = OpenCasesFromReferrals.registry.decode("CaseRequestedFromOutreach", 1, v1)
+    assert open_case_for(old, opened_at=now).first_contact_at == encounter

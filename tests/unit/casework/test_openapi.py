@@ -20,7 +20,7 @@ def test_the_saved_openapi_document_matches_the_generated_one():
 def test_every_command_endpoint_is_documented_with_its_refusals():
     paths = create_app(CaseworkSettings()).openapi()["paths"]
     commands = ["stage", "handler", "handler-change", "staff-met", "meetings/scheduled", "meetings/held",
-                "contact-attempts", "sip/offer", "sip/decline", "sip", "transfer", "closure", "reopen"]
+                "contact-attempts", "sip/offer", "sip/decline", "sip", "transfer", "decisions", "closure", "reopen"]
     for command in commands:
         responses = paths[f"/cases/{{case_id}}/{command}"]["post"]["responses"]
         assert {"404", "409", "422"} <= responses.keys(), command

@@ -21,7 +21,7 @@ def test_the_saved_openapi_document_matches_the_generated_one():
 
 def test_every_view_is_documented_as_json_and_csv_with_the_shared_filters():
     paths = build_app(InsightSettings()).openapi()["paths"]
-    views = ["waits", "stages", "trend", "waiting-now", "lost", "lost/summary", "outcomes", "continuity",
+    views = ["waits", "survival", "outreach", "stages", "trend", "waiting-now", "lost", "lost/summary", "lost/routes", "outcomes", "closure-reasons", "national", "continuity",
              "continuity/distribution", "cases"]
     for view in views:
         for path in (f"/api/{view}", f"/api/{view}.csv"):

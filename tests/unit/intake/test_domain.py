@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.intake import (
-    AffiliationDetermined, ClosedWithoutCaseReason, ContactClosedWithoutCase, ContactOpened, IncomeSupportAsked,
-    IncomeSupportStatus, PartnerCallbackAnswered, ReferredToCasework,
+    AffiliationDetermined, ClosedWithoutCaseReason, ContactClosedWithoutCase, ContactLinkedToOpenCase, ContactOpened,
+    IncomeSupportAsked, IncomeSupportStatus, PartnerCallbackAnswered, ReferredToCasework,
 )
 from contracts.vocabulary import Area, Channel, Gender
 from eventkit.decider import Refused
@@ -138,6 +138,16 @@ def test_consent_to_a_callback_can_be_withdrawn_after_referral():
         PartnerCallbackAnswered(contact_id=CONTACT, partner="ria", consented=False, answered_at=minutes(50))]
 
 
+def test_a_returning_person_with_an_open_case_joins_it_instead_of_opening_a_second():
+    case = "case-6f1c1d54-2a4b-5b1e-9c1a-0d3c2e8f4a10"
+    command = ReferToCasework(referred_at=minutes(20), open_case_id=case, recorded_at=NOW)
+    assert when(command, opened()) == [
+        ContactLinkedToOpenCase(contact_id=CONTACT, person_ref=REF, case_id=case, linked_at=minutes(20))]
+    linked = when(command, opened())[0]
+    refusal = refused(ReferToCasework(referred_at=minutes(30), recorded_at=NOW), opened(), linked)
+    assert (refusal.rule, refusal.status) == ("contact-already-linked", 409)
+
+
 def test_refuses_a_referral_before_the_contact_time():
     refusal = refused(ReferToCasework(referred_at=minutes(-1), recorded_at=NOW), opened())
     assert (refusal.rule, refusal.status, refusal.message) == (
@@ -185,7 +195,8 @@ commands = st.one_of(
     st.builds(AnswerPartnerCallback, partner=partners, consented=st.booleans(), answered_at=times, recorded_at=now),
     st.builds(DetermineAffiliation, administration=administrations, district=st.sampled_from(["north", "south"]),
               determined_at=times, recorded_at=now),
-    st.builds(ReferToCasework, referred_at=times, recorded_at=now),
+    st.builds(ReferToCasework, referred_at=times, recorded_at=now,
+              open_case_id=st.none() | st.just("case-6f1c1d54-2a4b-5b1e-9c1a-0d3c2e8f4a10")),
     st.builds(CloseWithoutCase, reason=st.sampled_from(ClosedWithoutCaseReason), closed_at=times, recorded_at=now),
 )
 # Mostly start with an opening that can succeed, so the rest of the sequence meets a contact to act on.
@@ -197,7 +208,9 @@ likely_openings = st.one_of(
 )
 sequences = st.builds(lambda first, rest: [first, *rest], likely_openings, st.lists(commands, max_size=15))
 TIME_OF = {ContactOpened: "contacted_at", IncomeSupportAsked: "asked_at", PartnerCallbackAnswered: "answered_at",
-           AffiliationDetermined: "determined_at", ReferredToCasework: "referred_at", ContactClosedWithoutCase: "closed_at"}
+           AffiliationDetermined: "determined_at", ReferredToCasework: "referred_at", ContactClosedWithoutCase: "closed_at",
+           ContactLinkedToOpenCase: "linked_at"}
+ENDS = (ReferredToCasework, ContactClosedWithoutCase, ContactLinkedToOpenCase)
 
 
 def assert_valid(history: list) -> None:
@@ -208,8 +221,8 @@ def assert_valid(history: list) -> None:
     assert first.channel is not Channel.OUTREACH
     assert (first.channel is Channel.PARTNER_DROP_IN) == (first.partner is not None)
     assert all(getattr(e, TIME_OF[type(e)]) >= first.contacted_at for e in history), "nothing before the first contact"
-    ends = [n for n, e in enumerate(history) if isinstance(e, (ReferredToCasework, ContactClosedWithoutCase))]
-    assert len(ends) <= 1, "a contact is referred or closed, once, never both"
+    ends = [n for n, e in enumerate(history) if isinstance(e, ENDS)]
+    assert len(ends) <= 1, "a contact is referred, linked or closed, once, never two of them"
     consented: dict[str, bool] = {}
     for n, event in enumerate(history):
         if ends and n > ends[0]:
@@ -231,6 +244,7 @@ def test_any_sequence_of_commands_leaves_a_valid_contact(sequence):
 
     history, state = play(decider, sequence, one_event_and_valid)
     if state is not None:
-        concluded = {type(e) for e in history} & {ReferredToCasework, ContactClosedWithoutCase}
+        concluded = {type(e) for e in history} & set(ENDS)
         assert state.status is {frozenset(): ContactStatus.OPEN, frozenset({ReferredToCasework}): ContactStatus.REFERRED,
-                                frozenset({ContactClosedWithoutCase}): ContactStatus.CLOSED}[frozenset(concluded)]
+                                frozenset({ContactClosedWithoutCase}): ContactStatus.CLOSED,
+                                frozenset({ContactLinkedToOpenCase}): ContactStatus.LINKED}[frozenset(concluded)]

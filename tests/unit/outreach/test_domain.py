@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.outreach import CaseRequestedFromOutreach, EncounterRecorded, PersonIdentified, ShelterPlaced
+from contracts.outreach import CaseRequestedFromOutreach, EncounterRecorded, PersonIdentified, ShelterPlaced, registry
 from contracts.vocabulary import Area, Gender
 from eventkit.decider import Refused
 from eventkit.pseudonym import person_ref
@@ -109,11 +109,27 @@ def test_refuses_a_case_for_a_person_still_anonymous():
         "person-not-identified", 409, "a case can only be requested once the person has agreed to be identified")
 
 
-def test_a_case_request_starts_the_wait_at_the_first_encounter():
+def test_a_case_request_starts_the_wait_at_the_conversation_that_led_to_it():
     later = EncounterRecorded(outreach_id=OUTREACH, alias_ref=ALIAS, place="Fenix", worker="bo.k", met_at=minutes(5))
+    # By default the latest encounter was the conversation; the first encounter is kept beside it.
     assert when(case_request, met, later, identified) == [CaseRequestedFromOutreach(
         outreach_id=OUTREACH, person_ref=PERSON, area=Area.HOMELESSNESS, administration="social-services",
-        gender=Gender.MALE, first_contact_at=T0, requested_at=minutes(30))]
+        gender=Gender.MALE, first_encounter_at=T0, first_contact_at=minutes(5), requested_at=minutes(30))]
+    named = case_request.model_copy(update={"conversation_at": minutes(2)})
+    assert when(named, met, later, identified)[0].first_contact_at == minutes(2)
+
+
+@pytest.mark.parametrize("conversation", [minutes(-1), minutes(31)])
+def test_refuses_a_conversation_outside_the_contact(conversation):
+    command = case_request.model_copy(update={"conversation_at": conversation})
+    assert refused(command, met, identified)[:2] == ("conversation-outside-contact", 422)
+
+
+def test_a_stored_version_1_case_request_reads_as_version_2_with_the_first_encounter_as_both():
+    v1 = {"outreach_id": OUTREACH, "person_ref": PERSON, "area": "homelessness", "administration": "amf",
+          "gender": "male", "first_contact_at": T0.isoformat(), "requested_at": minutes(30).isoformat()}
+    event = registry.decode("CaseRequestedFromOutreach", 1, v1)
+    assert (event.first_encounter_at, event.first_contact_at) == (T0, T0)
 
 
 def test_refuses_a_second_case_request():
@@ -136,7 +152,7 @@ commands = st.one_of(
               placed_at=times, recorded_at=now),
     st.builds(IdentifyPerson, person_ref=people, gender=st.sampled_from(Gender), identified_at=times, recorded_at=now),
     st.builds(RequestCase, area=st.sampled_from(Area), administration=st.sampled_from(["social-services", "amf"]),
-              requested_at=times, recorded_at=now),
+              requested_at=times, conversation_at=st.none() | times, recorded_at=now),
 )
 likely_start = st.builds(RecordFirstEncounter, outreach_id=st.just(OUTREACH), alias_ref=st.just(ALIAS), place=st.just("Stortorget"),
                          worker=st.just("anna.l"), met_at=st.integers(0, 60).map(minutes), recorded_at=st.just(NOW))
@@ -157,7 +173,7 @@ def assert_valid(history: list) -> None:
     for request in requests:
         assert identifications and history.index(identifications[0]) < history.index(request), "only the identified get a case"
         assert (request.person_ref, request.gender) == (identifications[0].person_ref, identifications[0].gender)
-        assert request.first_contact_at == first.met_at
+        assert request.first_encounter_at == first.met_at <= request.first_contact_at <= request.requested_at
 
 
 @settings(max_examples=400)

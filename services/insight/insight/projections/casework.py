@@ -106,6 +106,13 @@ async def stage_changed(conn: asyncpg.Connection, envelope: Envelope, event: cw.
     )
 
 
+async def decision_made(conn: asyncpg.Connection, envelope: Envelope, event: cw.DecisionMade) -> None:
+    await conn.execute(
+        "INSERT INTO decisions VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
+        envelope.id, event.case_id, event.decision_type, event.outcome, event.applied_at, event.decided_at,
+    )
+
+
 async def _sip(conn: asyncpg.Connection, case_id: str, column: str, at: object) -> None:
     await conn.execute(
         f"""INSERT INTO sip (case_id, {column}) VALUES ($1, $2)
@@ -131,4 +138,5 @@ APPLY = {
     cw.HandlerChanged: handler_changed, cw.MeetingHeld: meeting_held, cw.StaffMet: staff_met,
     cw.ContactAttempted: contact_attempted, cw.CaseTransferred: case_transferred, cw.StageChanged: stage_changed,
     cw.SipOffered: sip_offered, cw.SipDeclined: sip_declined, cw.SipEstablished: sip_established,
+    cw.DecisionMade: decision_made,
 }

@@ -69,6 +69,16 @@ CREATE TABLE IF NOT EXISTS transfers (
 );
 CREATE INDEX IF NOT EXISTS transfers_by_case ON transfers (case_id);
 
+CREATE TABLE IF NOT EXISTS decisions (
+    event_id uuid PRIMARY KEY,
+    case_id text NOT NULL,
+    decision_type text NOT NULL,
+    outcome text NOT NULL,
+    applied_at timestamptz,
+    decided_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_by_case ON decisions (case_id);
+
 -- First time the case entered each casework stage.
 CREATE TABLE IF NOT EXISTS stages (
     case_id text NOT NULL,
@@ -87,16 +97,45 @@ CREATE TABLE IF NOT EXISTS sip (
 -- Reception contacts, keyed by the contact id a case names as its origin.
 CREATE TABLE IF NOT EXISTS intake_contacts (
     contact_id text PRIMARY KEY,
+    person_ref text,
     channel text,
+    area text,
+    administration text,
+    gender text,
     partner text,
     contacted_at timestamptz,
-    referred_at timestamptz
+    referred_at timestamptz,
+    closed_without_case_at timestamptz,
+    closed_without_case_reason text,
+    linked_case_id text,  -- a returning person's contact joined this open case (ContactLinkedToOpenCase)
+    linked_at timestamptz
+);
+
+-- The answer to «Har du ordnat försörjningsstöd?» at reception (the latest asked).
+CREATE TABLE IF NOT EXISTS intake_income_support (
+    contact_id text PRIMARY KEY,
+    status text NOT NULL,
+    asked_at timestamptz NOT NULL
 );
 
 -- Outreach contacts, keyed by the outreach id a case names as its origin.
 CREATE TABLE IF NOT EXISTS outreach_contacts (
     outreach_id text PRIMARY KEY,
+    alias_ref text,
+    administration text,
+    gender text,
     first_encounter_at timestamptz,
+    last_encounter_at timestamptz,
     requested_at timestamptz
 );
+
+-- A generation created by an earlier version keeps consuming after an upgrade: the columns added since are added
+-- to its tables (its views stay as they were; `python -m insight rebuild` builds the new views from offset zero).
+ALTER TABLE intake_contacts ADD COLUMN IF NOT EXISTS person_ref text, ADD COLUMN IF NOT EXISTS area text,
+    ADD COLUMN IF NOT EXISTS administration text, ADD COLUMN IF NOT EXISTS gender text,
+    ADD COLUMN IF NOT EXISTS closed_without_case_at timestamptz, ADD COLUMN IF NOT EXISTS closed_without_case_reason text,
+    ADD COLUMN IF NOT EXISTS linked_case_id text, ADD COLUMN IF NOT EXISTS linked_at timestamptz;
+ALTER TABLE outreach_contacts ADD COLUMN IF NOT EXISTS alias_ref text, ADD COLUMN IF NOT EXISTS administration text,
+    ADD COLUMN IF NOT EXISTS gender text, ADD COLUMN IF NOT EXISTS last_encounter_at timestamptz;
+CREATE INDEX IF NOT EXISTS intake_contacts_by_linked_case ON intake_contacts (linked_case_id);
 """

@@ -3,19 +3,41 @@
 Definitions (the dashboard and the API say the same in plain words):
 - the wait runs from the first contact (CaseOpened.first_contact_at) to the first meeting
   held WITH the responsible handler; meetings without them do not stop the clock;
+- outreach: the wait starts at the conversation that led to the case (CaseRequestedFromOutreach v2
+  first_contact_at, carried into CaseOpened); first street encounter → case request is outreach's own measure;
 - stages of the wait: first contact → referral (reception's referral, outreach's case
   request, or the case opening when neither is known) → first handler assignment → first meeting;
-- days are counted between local calendar dates (``timezone``), so Monday to Friday is 4 days;
+- days are counted between local calendar dates (``timezone``), so Monday to Friday is 4 days; working days
+  beside them skip weekends and Swedish public holidays (the ``holidays`` package);
 - the administration is the responsible one when the wait was measured: after the last
   transfer before the first meeting (or the closure; for an open wait, the latest transfer);
 - staff met before the first meeting: distinct people from StaffMet and from meetings held before it;
+- last contact: the last TWO-WAY contact (first contact, an attempt that reached the person, staff met, a
+  meeting, the person getting in touch with reception again: a contact linked to the open case); an unanswered attempt does not reset it (it is shown beside: last attempt and its outcome);
 - re-actualised within a year: the same person has a later case opened at most 365 days after the closure;
-- lost during the wait: closed as unreachable or declined without a first meeting.
+- lost during the wait: closed as unreachable or declined without a first meeting;
+- the national clock (KKiK): first contact (and, beside it, the application) → the case's first income-support
+  decision (DecisionMade), placed in time by the decision day;
+- income-support need: an income-support case, or reception's «Har du ordnat försörjningsstöd?» answered
+  arranged, applied or not arranged (anything but not needed).
 """
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
+
+import holidays
+
+
+HOLIDAY_YEARS = range(2010, 2041)
+
+
+def _public_holidays() -> str:
+    """Swedish public holidays (``holidays``, Sundays left to the weekday test) as a SQL date[] literal.
+
+    Inside the function body, not a table: readers call it through the live view from another search_path."""
+    days = holidays.Sweden(years=HOLIDAY_YEARS, include_sundays=False)
+    return "'{" + ",".join(day.isoformat() for day in sorted(days)) + "}'::date[]"
 
 
 def ddl(timezone: str) -> str:
@@ -24,6 +46,13 @@ def ddl(timezone: str) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION local_day(at timestamptz) RETURNS date
     LANGUAGE sql STABLE AS $$ SELECT (at AT TIME ZONE '{tz}')::date $$;
+
+-- Working days after ``start`` up to and including ``stop``: Monday–Friday, not a public holiday (so a wait from
+-- Friday to Monday is 1 working day, as it is 3 calendar days).
+CREATE OR REPLACE FUNCTION working_days(start date, stop date) RETURNS integer
+    LANGUAGE sql STABLE AS $$
+        SELECT count(*)::integer FROM generate_series(start + 1, stop, interval '1 day') AS d(day)
+        WHERE extract(isodow FROM day) < 6 AND day::date <> ALL ({_public_holidays()}) $$;
 
 CREATE OR REPLACE VIEW staff_contacts AS
     SELECT case_id, staff, met_at AS at FROM staff_met
@@ -38,13 +67,17 @@ SELECT c.case_id, c.person_ref, c.episode, c.previous_case_id, c.area, c.gender,
        COALESCE(t.to_administration, c.administration) AS administration,
        c.first_contact_at, c.opened_at,
        COALESCE(i.referred_at, o.requested_at, c.opened_at) AS referral_at,
+       o.first_encounter_at,
        h.assigned_at, m.first_meeting_at,
        h.handler_changes, h.handler_changes_before_first_meeting,
        COALESCE(s.staff_met_before_first_meeting, 0) AS staff_met_before_first_meeting,
        COALESCE(s.staff_met, 0) AS staff_met,
        a.contact_attempts, a.last_attempt_at, a.last_attempt_outcome, a.attempts_before_closing,
-       GREATEST(c.first_contact_at, a.last_attempt_at, s.last_met_at) AS last_contact_at,
+       GREATEST(c.first_contact_at, a.last_reached_at, s.last_met_at, r.last_returned_at) AS last_contact_at,
+       COALESCE(r.returning_contacts, 0) AS returning_contacts,
+       c.area = 'income_support' OR inc.status IN ('arranged', 'applied', 'not_arranged') AS income_support_need,
        st.preliminary_assessment_at, st.investigation_at, st.decision_at, st.intervention_at,
+       d.income_support_applied_at, d.income_support_decision_at, d.income_support_decision,
        CASE WHEN sip.established_at IS NOT NULL THEN 'established'
             WHEN sip.declined_at IS NOT NULL THEN 'declined'
             WHEN sip.offered_at IS NOT NULL THEN 'offered'
@@ -58,6 +91,7 @@ SELECT c.case_id, c.person_ref, c.episode, c.previous_case_id, c.area, c.gender,
 FROM cases c
 LEFT JOIN intake_contacts i ON i.contact_id = c.origin_id
 LEFT JOIN outreach_contacts o ON o.outreach_id = c.origin_id
+LEFT JOIN intake_income_support inc ON inc.contact_id = c.origin_id
 LEFT JOIN sip ON sip.case_id = c.case_id
 LEFT JOIN LATERAL (
     SELECT min(held_at) FILTER (WHERE with_responsible_handler) AS first_meeting_at
@@ -75,6 +109,7 @@ LEFT JOIN LATERAL (
     FROM staff_contacts WHERE staff_contacts.case_id = c.case_id) s ON true
 LEFT JOIN LATERAL (
     SELECT count(*) AS contact_attempts, max(attempted_at) AS last_attempt_at,
+           max(attempted_at) FILTER (WHERE outcome = 'reached') AS last_reached_at,
            (array_agg(outcome ORDER BY attempted_at DESC, event_id))[1] AS last_attempt_outcome,
            count(*) FILTER (WHERE attempted_at <= c.closed_at) AS attempts_before_closing
     FROM contact_attempts WHERE contact_attempts.case_id = c.case_id) a ON true
@@ -84,6 +119,14 @@ LEFT JOIN LATERAL (
       AND transferred_at <= COALESCE(m.first_meeting_at, c.closed_at, 'infinity')
     ORDER BY transferred_at DESC, event_id DESC LIMIT 1) t ON true
 LEFT JOIN LATERAL (
+    SELECT count(*) AS returning_contacts, max(contacted_at) AS last_returned_at
+    FROM intake_contacts WHERE intake_contacts.linked_case_id = c.case_id) r ON true
+LEFT JOIN LATERAL (
+    SELECT applied_at AS income_support_applied_at, decided_at AS income_support_decision_at,
+           outcome AS income_support_decision
+    FROM decisions WHERE decisions.case_id = c.case_id AND decision_type = 'income_support'
+    ORDER BY decided_at, event_id LIMIT 1) d ON true
+LEFT JOIN LATERAL (
     SELECT min(entered_at) FILTER (WHERE stage = 'preliminary_assessment') AS preliminary_assessment_at,
            min(entered_at) FILTER (WHERE stage = 'investigation') AS investigation_at,
            min(entered_at) FILTER (WHERE stage = 'decision') AS decision_at,
@@ -91,14 +134,37 @@ LEFT JOIN LATERAL (
     FROM stages WHERE stages.case_id = c.case_id) st ON true
 WHERE c.opened_at IS NOT NULL;
 
+-- Entries that never became a case: reception contacts closed without one, outreach contacts (day of the last
+-- encounter, for "silent for N days"); one row each, in the columns readers filter on.
+CREATE VIEW entry_measures AS
+SELECT 'reception' AS entry, contact_id AS entry_id, person_ref, area, channel,
+       CASE channel WHEN 'partner_drop_in' THEN 'partner' ELSE 'reception' END AS channel_group,
+       administration, gender, local_day(contacted_at) AS first_contact_day,
+       local_day(closed_without_case_at) AS closed_day, closed_without_case_reason AS closure_reason,
+       NULL::date AS last_encounter_day
+FROM intake_contacts
+WHERE contacted_at IS NOT NULL AND referred_at IS NULL AND linked_case_id IS NULL
+  AND NOT EXISTS (SELECT 1 FROM cases WHERE cases.origin_id = intake_contacts.contact_id)
+UNION ALL
+SELECT 'outreach', outreach_id, alias_ref, NULL, 'outreach', 'outreach', administration, gender,
+       local_day(first_encounter_at), NULL, NULL, local_day(last_encounter_at)
+FROM outreach_contacts
+WHERE first_encounter_at IS NOT NULL AND requested_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM cases WHERE cases.origin_id = outreach_contacts.outreach_id);
+
 CREATE VIEW case_measures AS
 SELECT j.*,
        to_char(local_day(j.first_contact_at), 'YYYY-MM') AS month,
        local_day(j.first_contact_at) AS first_contact_day,
        local_day(j.closed_at) AS closed_day,
        local_day(j.last_contact_at) AS last_contact_day,
+       local_day(j.income_support_decision_at) AS decision_day,
+       local_day(j.income_support_decision_at) - local_day(j.first_contact_at) AS contact_to_decision_days,
+       local_day(j.income_support_decision_at) - local_day(j.income_support_applied_at) AS application_to_decision_days,
        local_day(j.first_meeting_at) - local_day(j.first_contact_at) AS wait_days,
+       working_days(local_day(j.first_contact_at), local_day(j.first_meeting_at)) AS wait_working_days,
        local_day(j.referral_at) - local_day(j.first_contact_at) AS contact_to_referral_days,
+       local_day(j.referral_at) - local_day(j.first_encounter_at) AS encounter_to_request_days,
        local_day(j.assigned_at) - local_day(j.referral_at) AS referral_to_assignment_days,
        local_day(j.first_meeting_at) - local_day(j.assigned_at) AS assignment_to_meeting_days,
        j.first_meeting_at IS NULL AND j.closed_at IS NULL AS waiting,
