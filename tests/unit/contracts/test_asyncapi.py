@@ -18,6 +18,7 @@ from casework.referrals import OpenCasesFromReferrals
 from feedback.app import SOURCE as FEEDBACK_SOURCE
 from feedback.cases import FollowCases
 from insight.projections.feedback import FeedbackProjection
+from intake.open_cases import CasesOfPeople
 from contracts import asyncapi, topics
 from eventkit import erasure
 from eventkit.envelope import Envelope, to_record
@@ -97,6 +98,7 @@ def test_the_consumers_named_are_the_services_real_handlers():
     assert asyncapi.CONSUMERS["casework"][1] == OpenCasesFromReferrals.registry.type_names
     assert asyncapi.CONSUMERS["insight"][1] == {cls.type_name() for cls in APPLY} | FeedbackProjection.registry.type_names
     assert asyncapi.CONSUMERS["feedback"][1] == FollowCases.registry.type_names
+    assert asyncapi.CONSUMERS["intake"][1] == CasesOfPeople.registry.type_names
     receivers = {op.split(".")[0] for op, o in SPEC["operations"].items() if o["action"] == "receive"}
     assert receivers == set(asyncapi.CONSUMERS)
 
