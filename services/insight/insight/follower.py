@@ -15,8 +15,8 @@ from eventkit.monitor import ConsumerGroup
 from eventkit.supervisor import stop_requested
 
 from . import generations
-from .projections.journey import Generation, JourneyProjection
-from .rebuild import rebuild_lock
+from .projections.journey import Generation, JourneyProjection, views_version
+from .rebuild import rebuild_lock, rebuild_with
 from .settings import InsightSettings
 
 log = get_logger(__name__)
@@ -68,6 +68,13 @@ class LiveFollower:
 
     async def run(self) -> None:
         generation = await live_generation(self.settings)
+        if generation.views_version != (current := views_version(self.settings)):
+            # Views defined by other code (an upgrade): rebuild them beside the live ones, from the whole log,
+            # and switch; readers keep the old views until then. A restart meanwhile starts the rebuild again.
+            log.warning("the live views were built by other definitions: rebuilding", generation=generation.number,
+                        built_by=generation.views_version, now=current)
+            await rebuild_with(self.pool, self.producer, self.settings)
+            generation = await live_generation(self.settings)
         self.consumer = self._consumer_for(generation)
         await self.consumer.start()
         try:

@@ -15,7 +15,7 @@ import asyncpg
 from eventkit import access
 
 from . import row_security
-from .projections.journey import Generation
+from .projections.journey import Generation, views_version
 from .settings import InsightSettings
 
 READER_VIEWS = ["case_measures", "entry_measures"]
@@ -34,13 +34,14 @@ async def ensure_control(conn: asyncpg.Connection, base: str) -> None:
                     created_at timestamptz NOT NULL DEFAULT now(),
                     live_since timestamptz,
                     retired_at timestamptz);
-                CREATE UNIQUE INDEX IF NOT EXISTS one_live_generation ON {base}.generations (state) WHERE state = 'live'"""
+                CREATE UNIQUE INDEX IF NOT EXISTS one_live_generation ON {base}.generations (state) WHERE state = 'live';
+                ALTER TABLE {base}.generations ADD COLUMN IF NOT EXISTS views_version text"""
         )
         await access.create(conn, base)  # beside the pointer, not in a generation: a rebuild must not erase it
 
 
 def _generation(row: asyncpg.Record) -> Generation:
-    return Generation(row["number"], row["schema_name"], row["consumer_group"])
+    return Generation(row["number"], row["schema_name"], row["consumer_group"], row["views_version"])
 
 
 async def live(conn: asyncpg.Connection | asyncpg.Pool, base: str) -> Generation | None:
@@ -57,8 +58,9 @@ async def create(conn: asyncpg.Connection, settings: InsightSettings) -> Generat
         number = await conn.fetchval(f"SELECT coalesce(max(number), 0) + 1 FROM {base}.generations")
         group = f"vantrum.{base}.g{number}.{uuid.uuid4().hex[:8]}"
         row = await conn.fetchrow(
-            f"INSERT INTO {base}.generations (number, schema_name, consumer_group, state) VALUES ($1, $2, $3, 'building') RETURNING *",
-            number, f"{base}_g{number}", group,
+            f"""INSERT INTO {base}.generations (number, schema_name, consumer_group, state, views_version)
+                VALUES ($1, $2, $3, 'building', $4) RETURNING *""",
+            number, f"{base}_g{number}", group, views_version(settings),
         )
     return _generation(row)
 

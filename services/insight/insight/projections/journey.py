@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,14 @@ class Generation:
     number: int
     schema: str
     consumer_group: str
+    views_version: str | None = None
+    """``views_version`` of the code that built it (None: built before versions were kept)."""
+
+
+def views_version(settings: InsightSettings) -> str:
+    """A fingerprint of the facts' and views' definitions: a generation built by other ones is rebuilt (follower.py)."""
+    definitions = tables.DDL + people.DDL + views.ddl(settings.timezone)
+    return hashlib.sha256(definitions.encode()).hexdigest()[:16]
 
 
 class JourneyProjection:
