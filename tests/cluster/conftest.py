@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from contracts import topics
 from eventkit.kafka import UNLIMITED_RETENTION
 from faults.platform_control import ROOT, SERVERS, Platform, _alive
-from faults.processes import Services
+from faults.processes import services_on
 
 CLUSTER_DIR = ROOT / ".local" / "cluster"
 TOPIC_SETTINGS = {**UNLIMITED_RETENTION, "min.insync.replicas": "2"}
@@ -164,11 +164,5 @@ def cluster_platform(say: Say):
 
 @pytest_asyncio.fixture
 async def services(cluster_platform: ClusterPlatform, say: Say):
-    running = Services(cluster_platform.service_env(), cluster_platform.local_dir / "logs", cluster_platform.service_ports)
-    say(f"starting the services: {running.urls()}")
-    try:
-        await running.start()
-        say("services ready")
+    async with services_on(cluster_platform, say) as running:
         yield running
-    finally:
-        await running.stop()

@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 
 from .platform_control import Platform
-from .processes import Services
+from .processes import services_on
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,11 +48,5 @@ def faults_platform(say: Say):
 @pytest_asyncio.fixture
 async def services(faults_platform: Platform, say: Say):
     """Fresh service processes for each test, so one test's broken process cannot fail the next test."""
-    running = Services(faults_platform.service_env(), faults_platform.local_dir / "logs", faults_platform.service_ports)
-    say(f"starting the services: {running.urls()}")
-    try:
-        await running.start()
-        say("services ready")
+    async with services_on(faults_platform, say) as running:
         yield running
-    finally:
-        await running.stop()

@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,3 +171,16 @@ class Services:
                 raise AssertionError(f"not ready after {timeout:.0f} s: {sorted(failing)}\n{tails}")
             await asyncio.sleep(0.3)
         return time.monotonic() - started
+
+
+@asynccontextmanager
+async def services_on(platform, say: Callable[[str], None]) -> AsyncIterator[Services]:
+    """Fresh service processes on ``platform`` (its environment, log folder and ports), stopped afterwards."""
+    running = Services(platform.service_env(), platform.local_dir / "logs", platform.service_ports)
+    say(f"starting the services: {running.urls()}")
+    try:
+        await running.start()
+        say("services ready")
+        yield running
+    finally:
+        await running.stop()
