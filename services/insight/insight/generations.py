@@ -8,6 +8,7 @@ old generation or the new one, never a half-built one, and never waits.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import asyncpg
@@ -65,9 +66,30 @@ async def create(conn: asyncpg.Connection, settings: InsightSettings) -> Generat
     return _generation(row)
 
 
+SWITCH_ATTEMPTS = 400
+"""How often a switch tries to take the reader views between two reads (every 25 ms: 10 s) before it waits in line."""
+
+
 async def switch(conn: asyncpg.Connection, base: str, generation: Generation) -> Generation | None:
-    """Make ``generation`` live and return the one it replaces (now retired, still in place)."""
+    """Make ``generation`` live and return the one it replaces (now retired, still in place).
+
+    The switch takes every reader view at once, and only while nobody reads one (NOWAIT, again and again): a reader
+    holding one view and asking for the next (a page's snapshot reads two) would otherwise deadlock with a switch
+    holding the other, and PostgreSQL would end one of them, maybe the reader's request."""
+    for attempt in range(SWITCH_ATTEMPTS + 1):
+        try:
+            return await _switch(conn, base, generation, wait=attempt == SWITCH_ATTEMPTS)
+        except asyncpg.LockNotAvailableError:
+            await asyncio.sleep(0.025)
+    raise AssertionError("unreachable")
+
+
+async def _switch(conn: asyncpg.Connection, base: str, generation: Generation, wait: bool) -> Generation | None:
     async with conn.transaction():
+        existing = [v for v in READER_VIEWS if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{base}.{v}")]
+        if existing:
+            views = ", ".join(f"{base}.{v}" for v in existing)
+            await conn.execute(f"LOCK TABLE {views} IN ACCESS EXCLUSIVE MODE{'' if wait else ' NOWAIT'}")
         await conn.execute(f"LOCK TABLE {base}.generations IN EXCLUSIVE MODE")
         old = await live(conn, base)
         await conn.execute(f"UPDATE {base}.generations SET state = 'retired', retired_at = now() WHERE state = 'live'")

@@ -106,8 +106,10 @@ async def test_a_running_service_follows_the_switch_and_keeps_its_views_up_to_da
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://insight", auth=DemoUser("manager-sof")) as client:
 
-        async def cases_measured() -> int:
-            return sum(row["cases"] for row in (await client.get("/api/continuity")).json())
+        async def cases_measured() -> int | None:
+            # Readers during a switch: test_a_rebuild_from_scratch_equals_… checks they see no error at all.
+            response = await client.get("/api/continuity")
+            return sum(row["cases"] for row in response.json()) if response.status_code == 200 else None
 
         await publish(producer, insight, log.on_time)
         assert await eventually(lambda: _equals(cases_measured, 48), timeout=30)  # Z2's CaseOpened is late
