@@ -165,7 +165,9 @@ class EventStore:
 
         One statement does it all (version check, events, outbox rows, notify when the outbox
         was empty), so an append is one round trip and atomic without an explicit transaction. Inside a
-        caller's transaction it runs in a savepoint: a conflict leaves that transaction usable.
+        caller's transaction it runs without a savepoint (two more round trips on every command): a conflict
+        found by the version check leaves that transaction usable, one found by a concurrent writer's unique key
+        aborts it, and the caller runs the whole unit again, as ``Audit.change`` and the consumers do.
         """
         if not events:
             return []
@@ -174,8 +176,7 @@ class EventStore:
                 async with self.pool.acquire() as own:
                     envelopes, actual, appended = await self._append(own, stream_id, expected_version, events, metadata)
             else:
-                async with conn.transaction():
-                    envelopes, actual, appended = await self._append(conn, stream_id, expected_version, events, metadata)
+                envelopes, actual, appended = await self._append(conn, stream_id, expected_version, events, metadata)
         except asyncpg.UniqueViolationError:  # a concurrent writer committed the same version first
             actual, appended = None, 0
         if not appended:

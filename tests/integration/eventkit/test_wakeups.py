@@ -1,4 +1,4 @@
-"""The relay's wake-ups: an append notifies only when it finds the outbox empty (a NOTIFY per commit would
+"""The append path's round trips. The relay's wake-ups: an append notifies only when it finds the outbox empty (a NOTIFY per commit would
 serialise every commit on PostgreSQL's notify lock), and a relay that has just sent something stays awake by
 itself, so rows appended while it was busy are not left for the slow poll."""
 
@@ -6,6 +6,9 @@ import asyncio
 
 import pytest
 
+from eventkit.access import Actor, Audit, verify
+from eventkit.application import execute
+from eventkit.decider import Decider
 from eventkit.kafka import ensure_topics
 from eventkit.outbox import OutboxRelay
 from eventkit.supervisor import Backoff, Supervisor
@@ -69,3 +72,26 @@ async def test_a_row_appended_while_the_relay_is_busy_is_sent_without_a_notify(p
     finally:
         await supervisor.stop()
     assert relay.append_once is None and supervisor.statuses["relay"].restarts == 0
+
+
+async def test_commands_racing_on_one_stream_inside_audited_transactions_are_all_kept_once(pool, ns):
+    """No savepoint around an append in a caller's transaction: a writer that loses the race on the stream's
+    unique key has its whole transaction (events, outbox row, audit row) rolled back and run again."""
+    events = store(pool, ns)
+    await events.create_schema()
+    audit = await Audit.open(pool, events.schema)
+    tally = Decider(0, lambda command, state: [Marked(amount=command)], lambda state, event: state + event.amount)
+    one = now()
+
+    async def command(amount: int) -> None:
+        await audit.change(Actor("bench"), "Mark", ["tally-1"],
+                           lambda conn: execute(events, tally, "tally-1", amount, one, conn), attempts=20)
+
+    await asyncio.gather(*(command(amount) for amount in range(1, 11)))
+
+    version, stored = await events.load("tally-1")
+    assert version == 10 and sorted(e.amount for e in stored) == list(range(1, 11))
+    assert await pool.fetchval(f"SELECT count(*) FROM {events.schema}.outbox") == 10
+    async with pool.acquire() as conn:
+        verdict = await verify(conn, events.schema)
+    assert verdict.intact and verdict.rows == 10
