@@ -171,7 +171,7 @@ async def run(seconds: int, connections: int, rounds: int, log_level: str, profi
             for label, script, command in stages if r % 2 == 0 else reversed(stages):
                 before = await counts(pool, schema)
                 spy = profile and command and subprocess.Popen(
-                    [profile, "record", "--native", "--pid", str(process.pid), "--duration", str(seconds), "--rate", "200",
+                    [profile, "record", "--gil", "--pid", str(process.pid), "--duration", str(seconds), "--rate", "200",
                      "--format", "raw", "--output", f"{tempfile.gettempdir()}/bench-http-write-{ns}-{len(runs)}.txt"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 done = wrk(f"{label} [{r + 1}]", base, script, seconds, connections, process.pid)
