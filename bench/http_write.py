@@ -200,9 +200,9 @@ async def run(seconds: int, connections: int, rounds: int, log_level: str, profi
     worst_p99 = max(r.p99_ms for r in commands)
     goals = [Goal("B6 throughput", f"commands/s through one intake process ({connections} connections; slower kind)",
                   worst_rate, 500, unit="/s"),
-             Goal("B6 latency", "p99 of a command (worst run)", worst_p99, 50, higher_is_better=False, unit="ms"),
-             Goal("B6 vs raw", "commands/s as a share of bare requests to the same app (median of runs)",
-                  sorted(c.rate / max(x.rate for x in raw) for c in commands)[len(commands) // 2], 0)]
+             Goal("B6 latency", "p99 of a command (worst run)", worst_p99, 50, higher_is_better=False, unit="ms")]
+    share = min(c.rate for c in commands) / min(x.rate for x in raw)
+    print(f"commands/s as a share of bare requests to the same app: {share:.0%}")
     for goal in goals:
         print(goal.row())
     return runs, goals

@@ -30,11 +30,11 @@ async def test_eventkit_throughput_stores_relays_and_projects_every_event_in_ord
 async def test_http_write_stores_every_answered_command_once_with_its_audit_row():
     runs, goals = await http_write.run(seconds=1, connections=2, rounds=1, log_level="WARNING")
     assert len(runs) == 3 and all(run.requests > 0 and run.failed == 0 for run in runs)
-    assert {g.name for g in goals} == {"B6 throughput", "B6 latency", "B6 vs raw"}
+    assert {g.name for g in goals} == {"B6 throughput", "B6 latency"}
 
 
 @pytest.mark.timeout(300)
 async def test_end_to_end_sees_every_appended_contact_in_the_insight_view():
-    rows, goals = await end_to_end.run(rate=50, seconds=1, rounds=1)  # times out unless every event arrives
+    rows, goals, breakdown = await end_to_end.run(rate=50, seconds=1, rounds=1)  # times out unless all arrive
     assert len(rows) == 4 and all(ms > 0 for _, ms in rows)
-    assert goals[0].name == "B3"
+    assert goals[0].name == "B3" and "applied by insight" in breakdown
