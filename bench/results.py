@@ -12,7 +12,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 HEADER = ("# Benchmarks\n\nEach run is appended by the script named in its heading (`bench/`).\n"
           "Every figure of ours stands beside a raw baseline measured in the same run.\n")
-SHARED = ("the 2 cores were shared with other engineers' test runs, so absolute figures swing from run to run; "
+SHARED = ("The 2 cores were shared with other engineers' test runs, so absolute figures swing from run to run; "
           "the ratio to the raw baseline measured in the same run is what counts")
 
 
