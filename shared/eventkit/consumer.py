@@ -262,12 +262,19 @@ class EventConsumer:
         """Process one fetch; returns how many records were handled (including dead-lettered)."""
         assert self._consumer is not None, "start() first"
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=500)
-        handled = 0
+        applied: dict[TopicPartition, int] = {}
         for partition, records in batches.items():
-            handled += await self._process_partition(partition, records)
-        return handled
+            if await self._process_partition(partition, records):
+                applied[partition] = records[-1].offset + 1
+        # One commit for the whole fetch, not one per partition: each is a round trip to the broker that the next
+        # partition's events waited behind. Whatever was applied but not committed (an error, a failed commit
+        # after a rebalance, which raises to the supervisor) is read again and found in the inbox.
+        if applied:
+            await self._consumer.commit(applied)
+        return sum(len(batches[partition]) for partition in applied)
 
-    async def _process_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> int:
+    async def _process_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> bool:
+        """Apply one partition's records; False if a transient error left them to be read again."""
         assert self._consumer is not None
         try:
             await self.inbox.apply(records)
@@ -279,11 +286,8 @@ class EventConsumer:
             CONSUMER_RETRIES.labels(self.handler.name).inc()
             self._consumer.seek(partition, records[0].offset)
             await pause(self.retry_pause)
-            return 0
-        # A failed commit (a rebalance took the partition) raises to the supervisor; whoever reads the
-        # partition next starts from the last commit and finds these events in the inbox.
-        await self._consumer.commit({partition: records[-1].offset + 1})
-        return len(records)
+            return False
+        return True
 
     async def caught_up(self) -> bool:
         """True when every assigned partition has been read to its current end."""

@@ -126,7 +126,10 @@ WITH current AS (
 )
 SELECT (SELECT version FROM current) AS actual,
        (SELECT count(*) FROM appended) AS appended,
-       (SELECT pg_notify($15, '') FROM published LIMIT 1) AS notified
+       -- Wake the relay only if nothing was pending: NOTIFY takes a cluster-wide lock held through the commit's
+       -- fsync, so a NOTIFY per append serialises every commit. A relay with rows pending is awake (outbox.py).
+       (SELECT pg_notify($15, '') FROM published
+        WHERE NOT EXISTS (SELECT FROM {schema}.outbox WHERE sent_at IS NULL AND parked_at IS NULL) LIMIT 1) AS notified
 """
 
 
@@ -160,9 +163,11 @@ class EventStore:
     ) -> list[Envelope]:
         """Append after ``expected_version`` (0 for a new stream); publish through the outbox.
 
-        One statement does it all (version check, events, outbox rows, notify), so an
-        append is one round trip and atomic without an explicit transaction. Inside a
-        caller's transaction it runs in a savepoint: a conflict leaves that transaction usable.
+        One statement does it all (version check, events, outbox rows, notify when the outbox
+        was empty), so an append is one round trip and atomic without an explicit transaction. Inside a
+        caller's transaction it runs without a savepoint (two more round trips on every command): a conflict
+        found by the version check leaves that transaction usable, one found by a concurrent writer's unique key
+        aborts it, and the caller runs the whole unit again, as ``Audit.change`` and the consumers do.
         """
         if not events:
             return []
@@ -171,8 +176,7 @@ class EventStore:
                 async with self.pool.acquire() as own:
                     envelopes, actual, appended = await self._append(own, stream_id, expected_version, events, metadata)
             else:
-                async with conn.transaction():
-                    envelopes, actual, appended = await self._append(conn, stream_id, expected_version, events, metadata)
+                envelopes, actual, appended = await self._append(conn, stream_id, expected_version, events, metadata)
         except asyncpg.UniqueViolationError:  # a concurrent writer committed the same version first
             actual, appended = None, 0
         if not appended:

@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import access, health
 from .db import PlatformUnavailable
@@ -71,22 +73,36 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def install(app: FastAPI) -> None:
-    """Error mapping, the correlation id in every log line of a request, and ``/metrics``."""
+class Correlate:
+    """A caller that sends X-Correlation-Id (a UUID) finds it in every log line and event it caused, and in the
+    response. Pure ASGI: ``@app.middleware("http")`` ran every request in a task group of its own with two memory
+    streams, a fifth of the CPU a bare request took."""
 
-    @app.middleware("http")
-    async def correlate(request: Request, call_next):
-        # A caller that sends X-Correlation-Id (a UUID) finds it in every log line and event it caused.
-        correlation_id = request.headers.get(CORRELATION_HEADER)
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        correlation_id = Headers(scope=scope).get(CORRELATION_HEADER)
         if correlation_id and not _is_uuid(correlation_id):
             # Refused before anything is logged or stored: a header of free text could carry a personnummer.
             invalid = FieldError(type="uuid_parsing", loc=["header", CORRELATION_HEADER], msg="Input should be a valid UUID")
-            return JSONResponse(InvalidRequest(detail=[invalid]).model_dump(), status_code=422)
+            return await JSONResponse(InvalidRequest(detail=[invalid]).model_dump(), status_code=422)(scope, receive, send)
+
+        async def echo(message: Message) -> None:
+            if correlation_id and message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+            await send(message)
+
         with bound_contextvars(correlation_id=correlation_id):
-            response = await call_next(request)
-        if correlation_id:
-            response.headers[CORRELATION_HEADER] = correlation_id
-        return response
+            await self.app(scope, receive, echo)
+
+
+def install(app: FastAPI) -> None:
+    """Error mapping, the correlation id in every log line of a request, and ``/metrics``."""
+
+    app.add_middleware(Correlate)
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused) -> JSONResponse:

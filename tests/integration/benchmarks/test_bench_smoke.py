@@ -1,0 +1,40 @@
+"""Small runs of the benchmarks in ``bench/``, for correctness only (speed is judged by the real runs, recorded in
+docs/benchmarks.md): each bench checks what it measured and fails loudly otherwise, and these runs make sure the
+checks and the benches themselves keep working as the kit changes."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))  # bench/ is run from the repository root, not installed
+
+from bench import end_to_end, eventkit_throughput, http_write  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.timeout(300)
+async def test_eventkit_throughput_stores_relays_and_projects_every_event_in_order():
+    rows, goals = await eventkit_throughput.run(n=200, writers=4, rounds=2)  # asserts order, counts, the view
+    assert [g.name for g in goals] == ["B5 append", "B5 relay", "B2 (kit only)"]
+    assert all(rate > 0 for _, rate in rows) and len(rows) == 2 * 2 + 2 * 2 + 2
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs Debian's wrk (apt-get install wrk)")
+async def test_http_write_stores_every_answered_command_once_with_its_audit_row():
+    runs, goals = await http_write.run(seconds=1, connections=2, rounds=1, log_level="WARNING")
+    assert len(runs) == 3 and all(run.requests > 0 and run.failed == 0 for run in runs)
+    assert {g.name for g in goals} == {"B6 throughput", "B6 latency"}
+
+
+@pytest.mark.timeout(300)
+async def test_end_to_end_sees_every_appended_contact_in_the_insight_view():
+    rows, goals, breakdown = await end_to_end.run(rate=50, seconds=1, rounds=1)  # times out unless all arrive
+    assert len(rows) == 4 and all(ms > 0 for _, ms in rows)
+    assert goals[0].name == "B3" and "applied by insight" in breakdown

@@ -1,0 +1,80 @@
+"""The demo simulator never dates a step after now, whatever its random delays add up to (a first contact three days
+ago plus up to four days to the referral once stopped the demo with ``422 in-the-future``).
+
+The services are replaced by an httpx mock that answers like them and keeps every body the simulator sent."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+
+from eventkit.testing import DemoUser
+
+# deploy/ is not a package on the test path (as in tests/faults/load.py): load the simulator from its file.
+_spec = importlib.util.spec_from_file_location(
+    "vantrum_demo_simulate", Path(__file__).resolve().parents[3] / "deploy" / "demo" / "simulate.py")
+simulate = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(simulate)  # registered first: dataclasses look their module up while the file runs
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def services_keeping(bodies: list[tuple[str, dict]]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":  # the case casework opened from the referral
+            return httpx.Response(200, json={})
+        body = json.loads(request.content)
+        bodies.append((request.url.path, body))
+        if request.url.path == "/contacts":
+            return httpx.Response(201, json={"contact_id": str(uuid4())})
+        if request.url.path == "/outreach-contacts":
+            return httpx.Response(201, json={"outreach_id": str(uuid4())})
+        return httpx.Response(200, json={})
+    return httpx.MockTransport(answer)
+
+
+def dates(body: dict) -> list[datetime]:
+    return [datetime.fromisoformat(value) for key, value in body.items() if key.endswith("_at")]
+
+
+async def test_no_step_of_a_thousand_people_is_dated_after_now(monkeypatch):
+    monkeypatch.setattr(DemoUser, "token", lambda self: "not-a-real-token")
+    bodies: list[tuple[str, dict]] = []
+    client = httpx.AsyncClient(transport=services_keeping(bodies), headers=simulate.STAFF)
+    services = simulate.Services("http://intake", "http://outreach", "http://casework")
+
+    cases = await simulate.simulate(1000, seed=2015, services=services, client=client, now=NOW)
+
+    assert len(set(cases)) == 1000
+    stamped = [(path, moment) for path, body in bodies for moment in dates(body)]
+    assert len(stamped) > 5000  # every journey dates several steps
+    assert [(path, moment) for path, moment in stamped if moment > NOW] == []
+
+
+def test_a_step_whose_delays_run_past_now_is_dated_now():
+    simulation = simulate.Simulation(None, simulate.Services(), seed=1, now=NOW)
+    three_days_ago = NOW - timedelta(days=3)
+    assert simulation.dated(three_days_ago + timedelta(days=4)) == NOW.isoformat()
+    assert simulation.dated(three_days_ago) == three_days_ago.isoformat()
+
+
+async def test_the_same_seed_makes_the_same_people(monkeypatch):
+    monkeypatch.setattr(DemoUser, "token", lambda self: "not-a-real-token")
+
+    async def run() -> list[tuple[str, dict]]:
+        bodies: list[tuple[str, dict]] = []
+        client = httpx.AsyncClient(transport=services_keeping(bodies), headers=simulate.STAFF)
+        services = simulate.Services("http://intake", "http://outreach", "http://casework")
+        await simulate.simulate(30, seed=7, services=services, client=client, now=NOW, at_once=1)
+        return bodies
+
+    first, second = await run(), await run()
+    # The contact ids are new each run (the services make them), so compare what was sent, not where.
+    assert [body for _, body in first] == [body for _, body in second]
+    assert [path.rsplit("/", 1)[-1] for path, _ in first] == [path.rsplit("/", 1)[-1] for path, _ in second]
