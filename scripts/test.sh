@@ -29,6 +29,18 @@ if ! command -v promtool >/dev/null; then
     fi
 fi
 
+# The HTTP write-path benchmark's smoke test drives a service with Debian's wrk.
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "test: installing Debian's wrk (HTTP benchmark smoke test)"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+            || { echo "test: could not install wrk with apt-get" >&2; exit 1; }
+    else
+        echo "test: wrk is missing; install it with: sudo apt-get install wrk" >&2
+        exit 1
+    fi
+fi
+
 # The Kubernetes manifest tests render deploy/k8s with kustomize, built once from its Go module into .tools/go/bin.
 if [ ! -x .tools/go/bin/kustomize ]; then
     GO=$(command -v go || echo /usr/local/go/bin/go)

@@ -14,7 +14,6 @@ Java lookup, jar download and Kafka version it reuses.
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import socket
@@ -109,7 +108,7 @@ class Cluster:
         self.java = servers.find_java()
         servers.fetch_kafka_jars()  # already there after scripts/setup.sh: the suite's own Kafka fetched them
         voters = ",".join(f"{n.node_id}@{HOST}:{n.controller_port}" for n in self.nodes)
-        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+        cluster_id = servers.kafka_cluster_id()
         log4j = self.folder / "log4j2.properties"
         self.folder.mkdir(parents=True, exist_ok=True)
         log4j.write_text("appender.out.type = Console\nappender.out.name = STDOUT\n"

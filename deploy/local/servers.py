@@ -178,12 +178,20 @@ group.initial.rebalance.delay.ms=0
                                 for i, name in enumerate(info_loggers)))
 
 
+def kafka_cluster_id() -> str:
+    """A random id in Kafka's Uuid form (base64url of 16 bytes) that does not start with '-': the storage tool would
+    read that one as an option (about 1 id in 64)."""
+    while (cluster_id := base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))[0] == "-":
+        pass
+    return cluster_id
+
+
 def format_kafka_storage(java: str) -> None:
     """KRaft needs a one-time format; skipping it when meta.properties exists keeps the data."""
     if (KDATA / "meta.properties").exists():
         return
     print("kafka: formatting storage…", flush=True)
-    cluster_id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")  # Kafka's Uuid form
+    cluster_id = kafka_cluster_id()
     r = run([java, "-cp", f"{JARS}/*", f"-Dlog4j2.configurationFile={KLOG4J}", "kafka.tools.StorageTool",
              "format", "--standalone", "-t", cluster_id, "-c", KPROPS])
     if r.returncode:
