@@ -75,15 +75,17 @@ async def keys(conn: asyncpg.Connection | asyncpg.Pool, subjects: Iterable[str])
 async def sealing_keys(conn: asyncpg.Connection, subjects: Iterable[str]) -> dict[str, bytes]:
     """Keys to seal new events with: a subject first seen here (one named by another system, or by an event
     written before it had a lookup) gets a key now; an erased subject gets none, so its fields are never kept."""
-    wanted = sorted(set(subjects))
-    if wanted:
+    subjects = set(subjects)
+    found = await keys(conn, subjects)
+    if missing := sorted(subjects - found.keys()):  # rare: one round trip more only then
         await conn.execute(
             """INSERT INTO keyring.subjects (subject_id, data_key)
                SELECT s.subject_id, s.data_key FROM unnest($1::text[], $2::bytea[]) AS s(subject_id, data_key)
                WHERE NOT EXISTS (SELECT FROM keyring.erasures e WHERE e.subject_id = s.subject_id)
                ON CONFLICT (subject_id) DO NOTHING""",
-            wanted, [new_key() for _ in wanted])
-    return await keys(conn, wanted)
+            missing, [new_key() for _ in missing])
+        found |= await keys(conn, missing)
+    return found
 
 
 async def link(conn: asyncpg.Connection, primary: str, others: Iterable[str]) -> None:
