@@ -28,7 +28,9 @@ maps refusals to the ``Refusal`` shape of every API, with a ``WWW-Authenticate: 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -199,12 +201,33 @@ def _signing_keys(jwks: dict, algorithms: list[str]) -> dict[str, jwt.PyJWK]:
 class TokenVerifier:
     """Checks access tokens of one issuer; keeps its keys, so make one per process (``install`` does)."""
 
+    VERIFIED_KEPT = 10_000
+    """Tokens remembered as verified, the least recently used forgotten first."""
+
     def __init__(self, settings: AuthSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.keys = SigningKeys(settings, transport)
+        # A signature check is about a tenth of a command's CPU (bench/http_write.py); a client sends the same token
+        # for minutes, so a verified one is remembered until it expires (Keycloak's live 5 minutes), as long as the
+        # key that signed it is still published (a withdrawn key ends its tokens at the next refresh of the keys).
+        self._verified: OrderedDict[bytes, tuple[float, str, Principal]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
         """The principal the token vouches for; InvalidToken or IdentityProviderUnavailable otherwise."""
+        digest = hashlib.sha256(token.encode()).digest()
+        if (known := self._verified.get(digest)) is not None:
+            expires, kid, principal = known
+            if time.time() < expires and await self.keys.get(kid) is not None:
+                self._verified.move_to_end(digest)
+                return principal
+            del self._verified[digest]
+        principal, expires, kid = await self._verify(token)
+        self._verified[digest] = (expires, kid, principal)
+        if len(self._verified) > self.VERIFIED_KEPT:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float, str]:
         settings = self.settings
         try:
             header = jwt.get_unverified_header(token)
@@ -236,7 +259,7 @@ class TokenVerifier:
             raise InvalidToken("the token's signature does not verify") from None
         except jwt.PyJWTError as error:
             raise InvalidToken(f"the token is not valid: {error}") from None
-        return Principal.from_claims(claims, settings)
+        return Principal.from_claims(claims, settings), float(claims["exp"]), kid
 
 
 # ------------------------------------------------------------------ FastAPI

@@ -319,3 +319,17 @@ async def test_with_sign_in_disabled_nobody_is_asked_for_a_token(provider):
 def test_require_roles_needs_a_role():
     with pytest.raises(ValueError):
         require_roles()
+
+
+async def test_a_verified_token_is_remembered_until_it_expires_and_checked_again_after(provider, monkeypatch):
+    check = verifier(provider)
+    token = sign(claims(exp=int(time.time()) + 60))
+    assert (await check.verify(token)).staff_id == "handler-sof"
+    checked = []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: checked.append(1) or (_ for _ in ()).throw(jwt.PyJWTError("x")))
+    assert (await check.verify(token)).staff_id == "handler-sof" and not checked, "remembered: not decoded again"
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(InvalidToken):
+        await check.verify(token)
+    assert checked, "expired in the memory: verified again, and refused"
