@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
+from eventkit.endpoint import run_command
 from eventkit import access, permissions
-from eventkit.application import execute, load_state
-from eventkit.decider import Decider, Refused
-from eventkit.eventstore import EventStore, Metadata
-from eventkit.http import CORRELATION_HEADER, error_responses
+from eventkit.application import load_state
+from eventkit.decider import Refused
+from eventkit.http import error_responses
 
 from . import bodies, commands
 from .ids import successor_case_id
@@ -51,13 +51,8 @@ SUBJECT = permissions.subject("case_id", administration_of,
 
 
 async def _run(request: Request, case_id: str, command: commands.Command, subjects: list[str] | None = None) -> CaseView:
-    """Decide and append the command, with its audit row (on ``subjects``, the case by default) in the same transaction."""
-    store: EventStore = request.app.state.store
-    decider: Decider = permissions.within(request, request.app.state.decider, case_id, administration)
-    metadata = Metadata(time=now(), correlation_id=request.headers.get(CORRELATION_HEADER))
-    return CaseView.of(*await request.app.state.audit.change(
-        access.Actor.of(request), type(command).__name__, subjects or [case_id],
-        lambda conn: execute(store, decider, case_id, command, metadata, conn)))
+    return CaseView.of(*await run_command(request, request.app.state.decider, case_id, command, now(), administration,
+                                          subjects))
 
 
 @router.get("/{case_id}", summary="The case as it stands (logged with the purpose given)")

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from contracts.feedback import ComplaintChannel, Count, FollowUpAnswer, HappyOrNot, Respondent, WaitExperience
 from contracts.vocabulary import Code, StaffId
+from eventkit.endpoint import run_command
 from eventkit import access, permissions
 from eventkit.application import execute, load_state
 from eventkit.decider import Decider, Refused
@@ -201,15 +202,9 @@ def _complaint_view(request: Request, complaint) -> ComplaintView:
 async def _run_complaint(request: Request, complaint_id: str, command: commands.ComplaintCommand,
                          text: str | None = None) -> ComplaintView:
     store = request.app.state.store
-    metadata = Metadata(time=command.recorded_at, correlation_id=_correlation(request))
-
-    async def work(conn):
-        result = await execute(store, _within_reach(request), complaint_id, command, metadata, conn)
-        await keep_text(conn, store.schema, complaint_id, "synpunkt", text, command.recorded_at)
-        return result
-
-    _, complaint = await request.app.state.audit.change(access.Actor.of(request), type(command).__name__,
-                                                        [complaint_id], work)
+    _, complaint = await run_command(
+        request, _within_reach(request), complaint_id, command, command.recorded_at, administration=lambda state: None,
+        also=lambda conn: keep_text(conn, store.schema, complaint_id, "synpunkt", text, command.recorded_at))
     return _complaint_view(request, complaint)
 
 

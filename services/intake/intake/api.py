@@ -15,10 +15,10 @@ from pydantic import AwareDatetime, Field
 
 from contracts.intake import ClosedWithoutCaseReason, IncomeSupportStatus
 from contracts.vocabulary import Area, Channel, Code, Gender
+from eventkit.endpoint import run_command
 from eventkit import access, keyring, permissions
-from eventkit.application import execute, load_state
-from eventkit.eventstore import Metadata
-from eventkit.http import CORRELATION_HEADER, Body, error_responses
+from eventkit.application import load_state
+from eventkit.http import Body, error_responses
 from eventkit.pseudonym import Personnummer
 
 from . import commands
@@ -88,13 +88,7 @@ SUBJECT = permissions.subject("contact_id", administration_of,
 
 
 async def _run(request: Request, contact_id: str, command: commands.ContactCommand) -> Contact:
-    """Decide and append the command, with its audit row in the same transaction."""
-    store = request.app.state.store
-    metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get(CORRELATION_HEADER))
-    _, contact = await request.app.state.audit.change(
-        access.Actor.of(request), type(command).__name__, [contact_id],
-        lambda conn: execute(store, permissions.within(request, decider, contact_id, administrations), contact_id,
-                             command, metadata, conn))
+    _, contact = await run_command(request, decider, contact_id, command, command.recorded_at, administrations)
     return existing(contact)
 
 

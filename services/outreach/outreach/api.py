@@ -14,10 +14,10 @@ from fastapi import APIRouter, Path, Request
 from pydantic import AwareDatetime, Field
 
 from contracts.vocabulary import Area, Code, FreeText, Gender, StaffId
+from eventkit.endpoint import run_command
 from eventkit import access, keyring, permissions
-from eventkit.application import execute, load_state
-from eventkit.eventstore import Metadata
-from eventkit.http import CORRELATION_HEADER, Body, error_responses
+from eventkit.application import load_state
+from eventkit.http import Body, error_responses
 from eventkit.pseudonym import Personnummer
 
 from . import commands
@@ -87,13 +87,7 @@ SUBJECT = permissions.subject("outreach_id", administration_of,
 
 
 async def _run(request: Request, outreach_id: str, command: commands.OutreachCommand) -> OutreachContact:
-    """Decide and append the command, with its audit row in the same transaction."""
-    store = request.app.state.store
-    metadata = Metadata(time=command.recorded_at, correlation_id=request.headers.get(CORRELATION_HEADER))
-    _, contact = await request.app.state.audit.change(
-        access.Actor.of(request), type(command).__name__, [outreach_id],
-        lambda conn: execute(store, permissions.within(request, decider, outreach_id, administration), outreach_id,
-                             command, metadata, conn))
+    _, contact = await run_command(request, decider, outreach_id, command, command.recorded_at, administration)
     return existing(contact)
 
 

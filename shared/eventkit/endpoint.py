@@ -1,0 +1,43 @@
+"""The one path of a write API's command (every write service's endpoints end in ``run_command``).
+
+Decided within the caller's reach (``permissions.within``: another administration's subject is refused as not
+found, judged on the very state the command is decided on), appended with its events' outbox rows, and logged in
+the access log, all in one transaction; a concurrent writer makes the whole unit run again (``Audit.change``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import asyncpg
+from fastapi import Request
+
+from . import access, permissions
+from .application import execute
+from .decider import Decider
+from .eventstore import Metadata
+from .http import CORRELATION_HEADER
+
+S = TypeVar("S")
+
+
+async def run_command(request: Request, decider: Decider[Any, S, Any], stream_id: str, command: Any, at: datetime,
+                      administration: Callable[[S], Any], subjects: Sequence[str] | None = None,
+                      also: Callable[[asyncpg.Connection], Awaitable[None]] | None = None) -> tuple[int, S]:
+    """The stream's version and state after ``command``. ``administration`` gives a state's administration(s) for the
+    reach check; ``subjects`` are what the access-log row names (the stream by default); ``also`` runs in the same
+    transaction after the append (e.g. keeping a client's free text beside the event)."""
+    store = request.app.state.store
+    metadata = Metadata(time=at, correlation_id=request.headers.get(CORRELATION_HEADER))
+    reach = permissions.within(request, decider, stream_id, administration)
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, S]:
+        result = await execute(store, reach, stream_id, command, metadata, conn)
+        if also is not None:
+            await also(conn)
+        return result
+
+    return await request.app.state.audit.change(access.Actor.of(request), type(command).__name__,
+                                                list(subjects or [stream_id]), work)
