@@ -99,6 +99,8 @@ UI: dict[str, tuple[str, str]] = {
               "The time from the first contact to the first meeting with the responsible case handler, built from the events of reception, outreach and casework."),
     "skip": ("Hoppa till innehållet", "Skip to the content"),
     "other_language": ("In English", "På svenska"),
+    "nav_waits": ("Väntan och utfall", "Waits and outcomes"),
+    "nav_feedback": ("Synpunkter och uppföljning", "Feedback and follow-up"),
     "signed_in_as": ("Inloggad som", "Signed in as"),
     "administration_of": ("förvaltning", "administration"),
     "no_administration": ("ingen förvaltning", "no administration"),

@@ -88,6 +88,8 @@ async def test_the_page_loads_in_swedish_with_the_golden_numbers(page):
     # 2024's re-actualisation is not final: no closure of 2024 has been followed a full year
     second_outcome_row = (await page.locator("#outcomes tbody tr").nth(1).inner_text()).split("\t")
     assert second_outcome_row[4] == "inte slutligt ännu (17 avslut yngre än ett år)"
+    await page.click("header nav >> text=Synpunkter och uppföljning")  # the feedback views, one click away
+    assert page.url.split("?")[0].endswith("/feedback")
 
 
 async def test_without_a_purpose_the_page_shows_figures_until_one_is_chosen(page):
