@@ -21,6 +21,7 @@ async def execute(
     metadata: Metadata,
     conn: asyncpg.Connection | None = None,
     attempts: int = 3,
+    known: tuple[int, S] | None = None,
 ) -> tuple[int, S]:
     """Decide ``command`` against the stream's current state and append the result.
 
@@ -29,11 +30,16 @@ async def execute(
 
     A concurrent writer makes the append conflict; the command is then decided
     again against the new state (it may now be refused), up to ``attempts`` times.
-    ``Refused`` from the decider propagates and nothing is stored.
+    ``Refused`` from the decider propagates and nothing is stored. ``known``: the stream's version and state as
+    just loaded (by the permission guard, ``endpoint.loaded``), used for the first attempt only; if the stream moved
+    on since, the append conflicts and the command is decided again on a fresh load.
     """
     for attempt in range(1, attempts + 1):
-        version, history = await store.load(stream_id, conn)
-        state = decider.fold(history)
+        if known is not None and attempt == 1:
+            version, state = known
+        else:
+            version, history = await store.load(stream_id, conn)
+            state = decider.fold(history)
         events = decider.decide(command, state)
         try:
             await store.append(stream_id, version, events, metadata, conn)

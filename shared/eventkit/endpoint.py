@@ -15,12 +15,23 @@ import asyncpg
 from fastapi import Request
 
 from . import access, permissions
-from .application import execute
+from .application import execute, load_state
 from .decider import Decider
 from .eventstore import Metadata
 from .http import CORRELATION_HEADER
 
 S = TypeVar("S")
+
+
+async def loaded(request: Request, decider: Decider[Any, S, Any], stream_id: str) -> tuple[int, S]:
+    """The stream's version and state, loaded for the permission guard and kept for the command of the same request
+    (``run_command``), which then loads it only again if it moved on meanwhile."""
+    version_and_state = await load_state(request.app.state.store, decider, stream_id)
+    kept = getattr(request.state, "loaded", None)
+    if kept is None:
+        request.state.loaded = kept = {}
+    kept[stream_id] = version_and_state
+    return version_and_state
 
 
 async def run_command(request: Request, decider: Decider[Any, S, Any], stream_id: str, command: Any, at: datetime,
@@ -32,9 +43,12 @@ async def run_command(request: Request, decider: Decider[Any, S, Any], stream_id
     store = request.app.state.store
     metadata = Metadata(time=at, correlation_id=request.headers.get(CORRELATION_HEADER))
     reach = permissions.within(request, decider, stream_id, administration)
+    known = getattr(request.state, "loaded", {}).pop(stream_id, None)
 
     async def work(conn: asyncpg.Connection) -> tuple[int, S]:
-        result = await execute(store, reach, stream_id, command, metadata, conn)
+        nonlocal known
+        first, known = known, None  # a unit run again (a conflict) loads afresh
+        result = await execute(store, reach, stream_id, command, metadata, conn, known=first)
         if also is not None:
             await also(conn)
         return result

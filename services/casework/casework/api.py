@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from eventkit.endpoint import run_command
+from eventkit.endpoint import loaded, run_command
 from eventkit import access, permissions
 from eventkit.application import load_state
 from eventkit.decider import Refused
@@ -42,7 +42,7 @@ def administration(state: State) -> str | None:
 
 
 async def administration_of(request: Request, case_id: str) -> str | None:
-    return administration((await load_state(request.app.state.store, request.app.state.decider, case_id))[1])
+    return administration((await loaded(request, request.app.state.decider, case_id))[1])
 
 
 SUBJECT = permissions.subject("case_id", administration_of,

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, Field
 
 from contracts.intake import ClosedWithoutCaseReason, IncomeSupportStatus
 from contracts.vocabulary import Area, Channel, Code, Gender
-from eventkit.endpoint import run_command
+from eventkit.endpoint import loaded, run_command
 from eventkit import access, keyring, permissions
 from eventkit.application import load_state
 from eventkit.http import Body, error_responses
@@ -79,7 +79,7 @@ def administrations(contact: Contact | None) -> frozenset[str] | None:
 
 
 async def administration_of(request: Request, contact_id: str) -> frozenset[str] | None:
-    return administrations((await load_state(request.app.state.store, decider, contact_id))[1])
+    return administrations((await loaded(request, decider, contact_id))[1])
 
 
 SUBJECT = permissions.subject("contact_id", administration_of,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import AwareDatetime, Field
 
 from contracts.vocabulary import Area, Code, FreeText, Gender, StaffId
-from eventkit.endpoint import run_command
+from eventkit.endpoint import loaded, run_command
 from eventkit import access, keyring, permissions
 from eventkit.application import load_state
 from eventkit.http import Body, error_responses
@@ -78,7 +78,7 @@ def administration(contact: OutreachContact | None) -> str | None:
 
 
 async def administration_of(request: Request, outreach_id: str) -> str | None:
-    return administration((await load_state(request.app.state.store, decider, outreach_id))[1])
+    return administration((await loaded(request, decider, outreach_id))[1])
 
 
 SUBJECT = permissions.subject("outreach_id", administration_of,

@@ -192,3 +192,18 @@ async def test_the_personnummer_is_nowhere_in_the_store_the_outbox_or_kafka(inta
         assert not any(digits.encode() in raw for digits in DIGITS), raw
     assert (await subject_of(pool, b"integration-test-key", PNR)).encode() in written[0], "the contact carries the reference instead"
     assert person_ref(b"integration-test-key", PNR).encode() not in b"".join(written), "the lookup HMAC stays in the keyring"
+
+
+async def test_a_command_loads_its_stream_once_when_the_guard_already_did(intake, monkeypatch):
+    contact_id = await intake.opened()
+    loads: list[str] = []
+    real_load = intake.store.load
+
+    async def counted(stream_id, conn=None):
+        loads.append(stream_id)
+        return await real_load(stream_id, conn)
+
+    monkeypatch.setattr(intake.store, "load", counted)
+    response = await intake.client.post(f"/contacts/{contact_id}/income-support", json={"status": "applied"})
+    assert response.status_code == 200, response.text
+    assert loads == [contact_id], "the guard's load serves the command (a stream that moved on is loaded again)"
