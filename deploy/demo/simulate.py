@@ -84,14 +84,18 @@ class Simulation:
         if rng.random() < 0.2:
             origin, referred = await self.outreach_entry(first_contact, area, administration, gender)
         else:
-            origin, referred = await self.reception_entry(first_contact, area, administration, gender)
+            origin, referred, joined = await self.reception_entry(first_contact, area, administration, gender)
+            if joined:  # a returning person (the same seed, the same people: a demo run again): their wait goes on
+                return joined
         case_id = case_id_for_origin(origin)
         self.handler = HANDLERS[administration]
         await self.wait_for_case(case_id)
         await self.casework(case_id, area, first_contact, referred)
         return case_id
 
-    async def reception_entry(self, at: datetime, area: str, administration: str, gender: str) -> tuple[str, datetime]:
+    async def reception_entry(self, at: datetime, area: str, administration: str,
+                              gender: str) -> tuple[str, datetime, str | None]:
+        """The contact id, when it was referred, and the open case it joined instead if the person already has one."""
         rng, url = self.rng, f"{self.services.intake}/contacts"
         channel = rng.choice(RECEPTION_CHANNELS)
         partner = rng.choice(PARTNERS)
@@ -107,8 +111,8 @@ class Simulation:
         referred = min(at + timedelta(days=rng.uniform(0.5, 4)), self.now)
         await self.post(f"{contact_url}/affiliation", {
             "administration": administration, "district": rng.choice(["nord", "syd", "centrum"]), "determined_at": self.dated(referred)})
-        await self.post(f"{contact_url}/referral", {"referred_at": self.dated(referred)})
-        return contact["contact_id"], referred
+        concluded = await self.post(f"{contact_url}/referral", {"referred_at": self.dated(referred)})
+        return contact["contact_id"], referred, concluded.get("linked_case_id")
 
     async def outreach_entry(self, at: datetime, area: str, administration: str, gender: str) -> tuple[str, datetime]:
         rng, url = self.rng, f"{self.services.outreach}/outreach-contacts"
@@ -127,10 +131,14 @@ class Simulation:
 
     async def wait_for_case(self, case_id: str, timeout: float = 30.0) -> None:
         """The case is opened by casework's reaction to the referral, through Kafka."""
-        async with asyncio.timeout(timeout):
-            while (await self.client.get(f"{self.services.casework}/cases/{case_id}", headers=STAFF,
-                                         auth=self.handler)).status_code == 404:
-                await asyncio.sleep(0.1)
+        try:
+            async with asyncio.timeout(timeout):
+                while (await self.client.get(f"{self.services.casework}/cases/{case_id}", headers=STAFF,
+                                             auth=self.handler)).status_code == 404:
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise RuntimeError(f"casework did not open {case_id} within {timeout:.0f} s of the referral "
+                               "(its referral consumer: see casework's log and /health/ready)") from None
 
     async def casework(self, case_id: str, area: str, first_contact: datetime, referred: datetime) -> None:
         rng, url = self.rng, f"{self.services.casework}/cases/{case_id}"

@@ -78,3 +78,27 @@ async def test_the_same_seed_makes_the_same_people(monkeypatch):
     # The contact ids are new each run (the services make them), so compare what was sent, not where.
     assert [body for _, body in first] == [body for _, body in second]
     assert [path.rsplit("/", 1)[-1] for path, _ in first] == [path.rsplit("/", 1)[-1] for path, _ in second]
+
+
+async def test_a_returning_person_whose_contact_joins_their_open_case_goes_on_waiting_there(monkeypatch):
+    """The same seed makes the same people, so a demo run again meets people who still have an open case: reception
+    joins the new contact to it (intake's returning-person rule) and casework opens nothing new to wait for."""
+    monkeypatch.setattr(DemoUser, "token", lambda self: "not-a-real-token")
+    open_case, asked = "case-already-open", []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append((request.method, request.url.path))
+        if request.method == "GET":
+            return httpx.Response(404, json={})  # no new case will ever be opened for this contact
+        if request.url.path == "/contacts":
+            return httpx.Response(201, json={"contact_id": "contact-1"})
+        if request.url.path.endswith("/referral"):
+            return httpx.Response(200, json={"status": "linked_to_open_case", "linked_case_id": open_case})
+        return httpx.Response(200, json={})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer), headers=simulate.STAFF)
+    simulation = simulate.Simulation(client, simulate.Services("http://intake", "http://outreach", "http://casework"),
+                                     seed=3, now=NOW)
+    simulation.rng.random = lambda: 0.9  # through reception, not outreach
+    assert await simulation.person() == open_case
+    assert ("GET", f"/cases/{open_case}") not in asked and not [a for a in asked if a[0] == "GET"]
