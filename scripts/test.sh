@@ -5,41 +5,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-# The dashboard test drives Debian's Chromium headless.
-if ! command -v chromium >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "test: installing Debian's chromium for the dashboard test"
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-            || { echo "test: could not install chromium with apt-get" >&2; exit 1; }
-    else
-        echo "test: chromium is missing; install it with: sudo apt-get install chromium" >&2
+# need COMMAND PACKAGE WHY [APT OPTIONS]: install Debian's PACKAGE when COMMAND is missing.
+need() {
+    command -v "$1" >/dev/null && return
+    if [ "$(id -u)" != 0 ]; then
+        echo "test: $1 is missing; install it with: sudo apt-get install $2" >&2
         exit 1
     fi
-fi
-
-# The alert-rule tests run promtool from Debian's prometheus package (without the node exporter it recommends).
-if ! command -v promtool >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "test: installing Debian's prometheus for promtool (alert-rule tests)"
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) \
-            || { echo "test: could not install prometheus with apt-get" >&2; exit 1; }
-    else
-        echo "test: promtool is missing; install it with: sudo apt-get install prometheus" >&2
-        exit 1
-    fi
-fi
-
-# The HTTP write-path benchmark's smoke test drives a service with Debian's wrk.
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-        echo "test: installing Debian's wrk (HTTP benchmark smoke test)"
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
-            || { echo "test: could not install wrk with apt-get" >&2; exit 1; }
-    else
-        echo "test: wrk is missing; install it with: sudo apt-get install wrk" >&2
-        exit 1
-    fi
-fi
+    echo "test: installing Debian's $2 ($3)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${@:4}" "$2" >/dev/null) \
+        || { echo "test: could not install $2 with apt-get" >&2; exit 1; }
+}
+need chromium chromium "the dashboard and client-page tests drive it headless"
+need promtool prometheus "the alert-rule tests" --no-install-recommends  # not the node exporter it recommends
+need wrk wrk "the HTTP benchmark's smoke test"
 
 # The Kubernetes manifest tests render deploy/k8s with kustomize, built once from its Go module into .tools/go/bin.
 if [ ! -x .tools/go/bin/kustomize ]; then
