@@ -36,7 +36,7 @@ from .events import Event, EventRegistry, InvalidEventData, UnknownEvent
 from .kafka import ensure_topics
 from .logs import bound_contextvars, get_logger
 from .metrics import CONSUMER_RETRIES, DEAD_LETTERS, DUPLICATES_SKIPPED, EVENTS_CONSUMED
-from .sealing import SealingError, open_sealed, sealed_subjects
+from .sealing import SealingError, opened, sealed_subjects
 from .settings import KafkaSettings
 from .supervisor import pause, stop_requested
 
@@ -129,7 +129,7 @@ class Inbox:
         if keys is None:
             keys = await keyring.keys(conn, sealed_subjects([record.value or b""]))
         try:
-            data = open_sealed(self.handler.registry.event_class(envelope.type), envelope.data, keys)
+            data = opened(self.handler.registry, envelope.type, envelope.data, keys)
             event = self.handler.registry.decode(envelope.type, envelope.schemaversion, data)
         except (UnknownEvent, InvalidEventData, SealingError) as error:
             return await self.dead_letter(conn, record, envelope.id, str(error))

@@ -32,7 +32,7 @@ from . import keyring
 from .envelope import Envelope, to_record
 from .events import Event, EventRegistry
 from .metrics import APPEND_CONFLICTS, EVENTS_APPENDED
-from .sealing import layout, open_sealed, seal, sealed_subjects, subjects_of
+from .sealing import layout, opened, seal, sealed_subjects, subjects_of
 
 
 class ConcurrencyConflict(Exception):
@@ -249,13 +249,9 @@ class EventStore:
         rows = await db.fetch(query, stream_id)
         datas = [json.loads(r["data"]) for r in rows]
         keys = await keyring.keys(db, sealed_subjects(datas))
-        events = [self.registry.decode(r["type"], r["schema_version"], self._opened(r["type"], data, keys))
+        events = [self.registry.decode(r["type"], r["schema_version"], opened(self.registry, r["type"], data, keys))
                   for r, data in zip(rows, datas)]
         return (rows[-1]["version"] if rows else 0), events
-
-    def _opened(self, type_name: str, data: dict, keys: dict[str, bytes]) -> dict:
-        cls = self.registry.event_class(type_name) if type_name in self.registry else None
-        return open_sealed(cls, data, keys)
 
     async def read_all(self, after: GlobalPosition = START, limit: int = 1000) -> list[RecordedEvent]:
         """Events in the global order after ``after``; safe to follow while writers commit out of order."""
@@ -283,7 +279,7 @@ class EventStore:
                     subject=r["stream_id"],
                     time=r["time"],
                     schemaversion=r["schema_version"],
-                    data=self._opened(r["type"], data, keys),
+                    data=opened(self.registry, r["type"], data, keys),
                     sequence=r["version"],
                     correlationid=r["correlation_id"],
                     causationid=r["causation_id"],

@@ -38,6 +38,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
+from .events import EventRegistry
+
 PREFIX = "sealed:v1:"
 KEY_BYTES = 32
 _NONCE_BYTES = 12
@@ -138,6 +140,13 @@ def open_sealed(cls: type[BaseModel] | None, data: dict[str, Any], keys: Mapping
         except InvalidTag:
             raise SealingError(f"{name}: sealed value does not open with its subject's key") from None
     return opened
+
+
+def opened(registry: EventRegistry, type_name: str, data: dict[str, Any], keys: Mapping[str, bytes]) -> dict[str, Any]:
+    """``open_sealed`` for an event of ``type_name`` as ``registry`` knows it (a type it does not know is opened
+    without its layout: a sealed value whose key is gone is then an error, not an erased value)."""
+    cls = registry.event_class(type_name) if type_name in registry else None
+    return open_sealed(cls, data, keys)
 
 
 def sealed_subjects(values: Iterable[Any]) -> set[str]:

@@ -78,7 +78,7 @@ async def decode_record(pool, registry: EventRegistry, record: ConsumerRecord) -
     """The event a consumer of ``record`` sees: its sealed fields opened with the keys in the keyring."""
     envelope = from_record(record.value, record.headers)
     keys = await keyring.keys(pool, sealing.sealed_subjects([record.value]))
-    data = sealing.open_sealed(registry.event_class(envelope.type), envelope.data, keys)
+    data = sealing.opened(registry, envelope.type, envelope.data, keys)
     return registry.decode(envelope.type, envelope.schemaversion, data)
 
 
