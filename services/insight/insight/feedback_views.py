@@ -35,8 +35,7 @@ from eventkit.monitor import ConsumerGroup
 
 from .api import CODE, CSV_RESPONSE, Format, respond, viewer
 from .feedback_queries import complaint_rows, follow_up_rows, satisfaction_rows, wait_experience_rows, wait_summary_rows
-from .projections.feedback import DDL, FeedbackProjection, schema_of
-from . import row_security
+from .projections.feedback import FeedbackProjection, schema_of
 from .settings import InsightSettings
 
 router = APIRouter(prefix="/api/feedback", tags=["feedback"])
@@ -110,8 +109,7 @@ async def prepared(request: Request) -> tuple[asyncpg.Pool, str]:
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('vantrum-ddl'))")
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             await conn.execute(f"SET LOCAL search_path TO {schema}")
-            await conn.execute(DDL)
-            await row_security.secure(conn, schema)
+            await FeedbackProjection(request.app.state.settings).setup(conn)  # its tables and their policies
         request.app.state.feedback_prepared = schema
     return pool, schema
 
