@@ -23,7 +23,7 @@ from eventkit import erasure
 from eventkit.envelope import cloud_type
 from eventkit.events import Event, EventRegistry
 
-from . import casework, feedback, intake, outreach, topics, vocabulary
+from . import casework, feedback, intake, outreach, sharing, topics, vocabulary
 
 PRODUCERS: dict[str, tuple[str, str, EventRegistry]] = {
     topics.INTAKE_CONTACTS: ("intake", "Reception contacts; stream id contact-<uuid>", intake.registry),
@@ -31,6 +31,12 @@ PRODUCERS: dict[str, tuple[str, str, EventRegistry]] = {
     topics.CASEWORK_CASES: ("casework", "Cases, one stream per episode; stream id case-<uuid>", casework.registry),
     topics.FEEDBACK: ("feedback", "Wait questions and follow-ups (stream case-<case id>), complaints "
                       "(complaint-<uuid>), visit ratings (ratings-<unit>-<day>)", feedback.registry),
+    topics.SHARING_PARTNERS: ("sharing", "The partner directory (HSDS-shaped); stream id partner-<code>",
+                              sharing.directory),
+    topics.SHARING_CONSENTS: ("sharing", "Consents to partners, the referrals they allow and the partners' statuses "
+                              "back; stream id consent-<uuid>", sharing.consents),
+    topics.SHARING_NOTICES: ("sharing", "Notifications across administrations, one stream per recipient; stream id "
+                             "notice-<uuid>", sharing.notices),
     topics.ERASURES: (erasure.PRODUCER, "People erased (their keys deleted) by the erase command of any write "
                       "service; stream id erasure-<subject id>", erasure.registry),
 }
