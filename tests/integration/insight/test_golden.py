@@ -430,8 +430,8 @@ async def test_per_case_measures_of_the_edge_cases(golden, pool):
     assert (a02["wait_days"], a02["handler_changes"], a02["handler_changes_before_first_meeting"]) == (30, 1, 1)
     p03 = await case("P03")  # met someone else on day 14: the clock ran on to day 25
     assert (p03["wait_days"], p03["staff_met_before_first_meeting"], p03["staff_met"]) == (25, 1, 2)
-    h06 = await case("H06")
-    assert (h06["handler_changes"], h06["handler_changes_before_first_meeting"]) == (1, 0)
+    h06 = await case("H06")  # met on day 11, handed over on day 30, the meeting entered on day 31
+    assert (h06["wait_days"], h06["handler_changes"], h06["handler_changes_before_first_meeting"]) == (11, 1, 0)
     assert (await case("A08"))["handler_changes"] == 2
     a06 = await case("A06")  # two specialised handlers at the first meeting
     assert (a06["staff_met_before_first_meeting"], a06["staff_met"]) == (0, 2)
