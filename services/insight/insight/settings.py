@@ -24,8 +24,10 @@ class InsightSettings(Settings):
     at_risk_days: int = Field(14, ge=1)
     municipality: str = Field("1283", pattern=r"^[0-9]{4}$")
     """Kolada's municipality code for the national measures' CSV (1283: Helsingborg, where the seeds come from)."""
-    kolada_kpis: dict[str, str] = {"decision_days": "decision_days", "reactualised_12m": "reactualised_12m"}
-    """The Kolada KPI id to report each national measure under (insight.kolada); check them in Kolada's catalogue."""
+    kolada_kpis: dict[str, str] = {"decision_days": "U31402", "reactualised_12m": "reactualised_12m"}
+    """The Kolada KPI id to report each national measure under (insight.kolada). U31402 is Kolada's KKiK wait from the
+    first contact at a new visit to the income-support decision, a mean; the re-actualisation id is left to the
+    municipality (see docs/measures.md)."""
     outreach_silent_days: int = Field(60, ge=1)
     """An outreach contact with no case request and no encounter for this many days counts as lost."""
     """A person waiting this many days or more since the last contact is flagged «at risk» on the waiting-now list."""
