@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from contracts import topics
 from eventkit.testing import eventually
 
-from .conftest import PERSONNUMMER, STAFF, World, read_partner_topic, send_status
+from .conftest import PERSONNUMMER, World, read_partner_topic, send_status
 
 
 def values(records) -> list[dict | None]:
