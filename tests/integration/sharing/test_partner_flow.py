@@ -128,3 +128,19 @@ async def test_a_partner_reports_only_on_its_own_references(world: World):
     assert view["latest_status"] == "accepted" and view["statuses"][0]["via"] == "webhook"
     staff_token = await world.staff.post("/partner-api/statuses", json=status)
     assert staff_token.status_code in (401, 403)
+
+
+async def test_ready_names_every_background_task(world: World):
+    response = await eventually(lambda: _ready(world), timeout=30)
+    tasks = {task["task"]: task["state"] for task in response["checks"]["tasks"]["tasks"]}
+    kafka = world.settings.kafka
+    consumers = [kafka.topic("sharing.partner-feed"), kafka.topic("sharing.end-consents")]
+    assert tasks == {f"relay:{world.schema}": "running", f"relay:{world.schema}_directory": "running",
+                     "monitor": "running", "housekeeping": "running", "sharing:consent-expiry": "running",
+                     "sharing:deliveries": "running", "sharing:partner-statuses": "running",
+                     **{f"{loop}:{consumer}": "running" for consumer in consumers for loop in ("subscriber", "replays")}}
+
+
+async def _ready(world: World):
+    response = await world.staff.get("/health/ready")
+    return response.json() if response.status_code == 200 else None
