@@ -141,3 +141,28 @@ async def test_a_consent_withdrawn_before_its_offer_went_out_sends_the_partner_n
             assert [(r["kind"], r["sent_at"], r["cancelled_at"] is not None) for r in rows] == [("offered", None, True)]
             attempts = await store.pool.fetchval(f"SELECT count(*) FROM {store.schema}.delivery_attempts")
             assert attempts == 0, "nothing about the person was sent"
+
+
+async def test_two_schedulers_at_once_expire_each_consent_exactly_once(world: World):
+    """As two running copies of the service would: FOR UPDATE SKIP LOCKED, and the decider refuses a second end."""
+    import asyncio
+    from datetime import timedelta
+
+    from sharing.scheduler import ExpiryScheduler
+
+    await world.register()
+    ids = [(await world.consent(personnummer=a_personnummer(), given_at="2021-01-01T10:00:00+00:00", valid_days=1,
+                                reach_by="drop_in", phone=None))["consent_id"] for _ in range(6)]
+    store = world.app.state.store
+    later = lambda: datetime.now(UTC) + timedelta(minutes=1)  # noqa: E731
+    await asyncio.gather(*(ExpiryScheduler(store.pool, store, later, 0.1).expire_due() for _ in range(3)))
+    await eventually(lambda: _all_ended(world, ids), timeout=20)  # the service's own loop takes part too
+    counts = await world.pool.fetch(
+        f"SELECT stream_id, count(*) AS n FROM {world.schema}.events WHERE type = 'ConsentExpired' "
+        "AND stream_id = ANY($1::text[]) GROUP BY stream_id", ids)
+    assert {r["stream_id"]: r["n"] for r in counts} == dict.fromkeys(ids, 1)
+
+
+async def _all_ended(world: World, ids: list[str]):
+    return await world.pool.fetchval(f"SELECT bool_and(ended_at IS NOT NULL) FROM {world.schema}.consents "
+                                     "WHERE consent_id = ANY($1::text[])", ids)
