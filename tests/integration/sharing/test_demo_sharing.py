@@ -31,4 +31,4 @@ async def test_the_demo_registers_partners_refers_people_and_the_partners_answer
         return count if count == reported else None
 
     assert await eventually(recorded, timeout=30) == reported
-    assert await world.pool.fetchval(f"SELECT count(*) FROM {s}.status_dead_letters") == 0
+    assert await world.pool.fetchval(f"SELECT count(*) FROM {s}.dead_letters") == 0

@@ -138,6 +138,7 @@ async def test_ready_names_every_background_task(world: World):
     assert tasks == {f"relay:{world.schema}": "running", f"relay:{world.schema}_directory": "running",
                      "monitor": "running", "housekeeping": "running", "sharing:consent-expiry": "running",
                      "sharing:deliveries": "running", "sharing:partner-statuses": "running",
+                     "sharing:partner-statuses-replays": "running",
                      **{f"{loop}:{consumer}": "running" for consumer in consumers for loop in ("subscriber", "replays")}}
 
 
