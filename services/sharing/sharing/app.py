@@ -17,6 +17,7 @@ from contracts import sharing, topics
 from eventkit import http
 from eventkit.consumer import Handler, replay_forever
 from eventkit.eventstore import EventStore
+from eventkit.monitor import ConsumerGroup
 from eventkit.runtime import Runtime
 
 from . import api, partner_api
@@ -80,6 +81,8 @@ class SharingRuntime(Runtime):
         self.supervise("sharing:consent-expiry", expiry.run)
         self.supervise("sharing:deliveries", deliveries.run)
         self.supervise("sharing:partner-statuses", statuses.run)
+        self.consumer_groups.append(lambda: ConsumerGroup(statuses.group, statuses.group, statuses.subscribed)
+                                    if statuses.subscribed else None)
         self.supervise("sharing:partner-statuses-replays", lambda: replay_forever(lambda: statuses))
         return self
 

@@ -61,6 +61,8 @@ class StatusConsumer:
         self.pool, self.store, self.producer, self.kafka, self.feed, self.now = pool, store, producer, kafka, feed, now
         self.prefix = kafka.topic(topics.PARTNER_TOPIC_PREFIX)
         self.group = kafka.topic("sharing.partner-statuses")
+        self.subscribed: list[str] = []
+        """The partners' status topics the subscription matches now (the monitor measures their lag)."""
 
     def partner_of(self, topic: str) -> str:
         return topic.removeprefix(self.prefix).removesuffix(STATUS_SUFFIX)
@@ -75,6 +77,7 @@ class StatusConsumer:
         await consumer.start()
         try:
             while not stop_requested():
+                self.subscribed = sorted(consumer.subscription())
                 for partition, records in (await consumer.getmany(timeout_ms=500, max_records=200)).items():
                     await self.apply(records)
                     await consumer.commit({partition: records[-1].offset + 1})

@@ -3,6 +3,7 @@ PostgreSQL and Keycloak; after a withdrawal the partner's topic gets the withdra
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -53,6 +54,10 @@ async def test_consent_referral_status_and_withdrawal_over_kafka(world: World):
                        "status": "in-progress", "contacted_at": contacted, "at": contacted}, reference)
     view = await eventually(lambda: _with_status(world, consent["consent_id"]), timeout=30)
     assert view["latest_status"] == "in-progress" and view["statuses"][0]["via"] == "kafka"
+    # The monitor measures the status consumer's lag on the partner's topic (and /health/ready judges it).
+    monitor, group = world.app.state.runtime.monitor, world.topic("sharing.partner-statuses")
+    lag = await eventually(lambda: asyncio.sleep(0, {k: v for k, v in monitor.lag.items() if k[0] == group}), timeout=30)
+    assert {topic for _, topic, _ in lag} == {world.topic(topics.partner_statuses("ria"))}
 
     # Withdrawn: the partner is told, and the compacted topic gets a tombstone for the reference.
     response = await world.staff.post(f"/consents/{consent['consent_id']}/withdrawal", json={})
