@@ -28,6 +28,7 @@ from eventkit.consumer import DEAD_LETTER_TOPIC, DLQ_REASON, stored_record
 from eventkit.decider import Refused
 from eventkit.eventstore import EventStore, Metadata
 from eventkit.logs import get_logger
+from eventkit.metrics import DEAD_LETTERS
 from eventkit.settings import KafkaSettings
 from eventkit.supervisor import stop_requested
 
@@ -121,6 +122,7 @@ class StatusConsumer:
             self.kafka.topic(DEAD_LETTER_TOPIC), value=record.value, key=record.key,
             headers=[*record.headers, (DLQ_REASON, reason.encode()), ("x-dead-letter-consumer", self.group.encode()),
                      ("x-dead-letter-origin", f"{record.topic}/{record.partition}/{record.offset}".encode())])
+        DEAD_LETTERS.labels(self.group).inc()  # the DeadLettersArriving alert
 
     async def replay_requested(self, limit: int = 100) -> int:
         """Apply the dead letters someone asked to replay (``python -m sharing dead-letters --replay ID``), each once,

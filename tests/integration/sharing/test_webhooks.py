@@ -12,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from prometheus_client import REGISTRY
 
 from eventkit.testing import eventually
 from sharing.references import webhook_secret
@@ -63,6 +64,7 @@ class Receiver:
 
 async def test_a_webhook_is_signed_retried_after_a_500_and_logged(world: World):
     verify = documented_recipe()
+    before = {outcome: _count(outcome) for outcome in ("retrying", "delivered")}
     async with Receiver(failures=1) as receiver:
         await world.register(delivery="webhook", webhook_url=receiver.url)
         consent = await world.consent(reach_by="sms")
@@ -95,6 +97,7 @@ async def test_a_webhook_is_signed_retried_after_a_500_and_logged(world: World):
         assert failed["error"] == "HTTP 500" and failed["next_attempt_at"] is not None
         assert succeeded["next_attempt_at"] is None and succeeded["message_id"] == headers["webhook-id"]
         assert failed["at"] < succeeded["at"] and failed["channel"] == "webhook" and failed["kind"] == "offered"
+        assert {o: _count(o) - n for o, n in before.items()} == {"retrying": 1, "delivered": 1}, "what the alerts read"
 
         # The withdrawal goes the same way, and nothing follows it.
         await world.staff.post(f"/consents/{consent['consent_id']}/withdrawal", json={})
@@ -105,6 +108,11 @@ async def test_a_webhook_is_signed_retried_after_a_500_and_logged(world: World):
         assert withdrawn == {"kind": "referral_withdrawn", "reference": offer["reference"],
                              "reason": "consent_withdrawn", "withdrawn_at": withdrawn["withdrawn_at"]}
         verify(secret, receiver.received[2][0], receiver.received[2][1])
+
+
+def _count(outcome: str) -> float:
+    return REGISTRY.get_sample_value("vantrum_partner_deliveries_total",
+                                     {"partner": "ria", "channel": "webhook", "outcome": outcome}) or 0.0
 
 
 async def _delivered(world: World):
