@@ -22,11 +22,12 @@ import typer
 from rich.progress import Progress
 
 from .feedback import simulate_feedback
+from .sharing import simulate_sharing
 from .simulate import Services, simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "demo"
-SERVICES = {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004, "feedback": 8005}
+SERVICES = {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004, "feedback": 8005, "sharing": 8006}
 
 cli = typer.Typer(add_completion=False)
 
@@ -87,6 +88,8 @@ def main(people: int = typer.Option(80, help="How many simulated people"),
         done = int(progress.tasks[0].completed)
         print(f"demo: {done} people in {time.monotonic() - started:.0f} s")
         link = asyncio.run(simulate_feedback(cases, seed, f"http://127.0.0.1:{SERVICES['feedback']}")) if cases else None
+        statuses = asyncio.run(simulate_sharing(seed, f"http://127.0.0.1:{SERVICES['sharing']}"))
+        print(f"demo: partners reported {statuses} statuses back (sharing, http://127.0.0.1:{SERVICES['sharing']}/docs)")
         print(f"demo: dashboard on http://127.0.0.1:{SERVICES['insight']}/  (English: ?lang=en)")
         if link:
             print(f"demo: a client's own page, through a one-time link: {link}")

@@ -43,8 +43,10 @@ PRODUCERS: dict[str, tuple[str, str, EventRegistry]] = {
 """Topic → (the service that publishes it, what a stream on it is, its events)."""
 
 CONSUMERS: dict[str, tuple[str, frozenset[str]]] = {
-    "casework": ("opens one case for every referral (casework.referrals)",
-                 frozenset({"ReferredToCasework", "CaseRequestedFromOutreach"})),
+    "casework": ("opens one case for every referral (casework.referrals); keeps the partner referrals and statuses "
+                 "of each case's person for the case read (casework.partners)",
+                 frozenset({"ReferredToCasework", "CaseRequestedFromOutreach", "ConsentGiven", "PartnerReferralSent",
+                            "PartnerStatusReported", "ConsentWithdrawn", "ConsentExpired", "PersonErased"})),
     "insight": ("projects case journeys into the read side's views (insight.projections)",
                 frozenset({"ContactOpened", "IncomeSupportAsked", "ReferredToCasework", "ContactClosedWithoutCase",
                            "ContactLinkedToOpenCase", "EncounterRecorded", "PersonIdentified",
@@ -61,6 +63,10 @@ CONSUMERS: dict[str, tuple[str, frozenset[str]]] = {
                  "deletes an erased person's free text (feedback.cases)",
                  frozenset({"CaseOpened", "StageChanged", "HandlerAssigned", "HandlerChanged", "MeetingScheduled",
                             "MeetingHeld", "CaseTransferred", "CaseClosed", "PersonErased"})),
+    "sharing": ("queues what each partner receives from its own consents (sharing.feed) and withdraws the consents "
+                "of an erased person or of a partner leaving the directory (sharing.reactions)",
+                frozenset({"PartnerReferralSent", "ConsentWithdrawn", "ConsentExpired", "PersonErased",
+                           "PartnerDelisted"})),
 }
 """Service → (what it does with them, the event types it applies; others on its topics it passes over)."""
 
