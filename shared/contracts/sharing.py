@@ -143,8 +143,9 @@ class ReachBy(StrEnum):
     DROP_IN = "drop_in"  # the person comes to the partner's reception hours; nothing to reach them by is shared
 
 
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$"), Personal(erased="(erased)")]
-"""A phone number the person gave for the partner to call: sealed with the person's key, erased with them."""
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$"), Personal(erased=None)]
+"""A phone number the person gave for the partner to call: sealed with the person's key, erased with them (then it
+reads as no number: a text such as "(erased)" would break the pattern, and the event could no longer be read)."""
 
 
 class ConsentGiven(Event):
@@ -166,11 +167,20 @@ class ConsentGiven(Event):
     expires_at: AwareDatetime
 
 
+class WithdrawalReason(StrEnum):
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    PERSON_ERASED = "person_erased"
+    PARTNER_DELISTED = "partner_delisted"
+
+
 class ConsentWithdrawn(Event):
     """The person takes it back: nothing more goes to the partner, and the partner is told to delete what it holds."""
 
     consent_id: str
     recorded_by: StaffId
+    reason: WithdrawalReason = Field(WithdrawalReason.CONSENT_WITHDRAWN, description=(
+        "consent_withdrawn: the person's own; person_erased: the person was erased; partner_delisted: the partner "
+        "left the directory. The partner is told the same reason (contracts.partner_feed.ReferralWithdrawn)"))
     withdrawn_at: AwareDatetime
 
 

@@ -54,13 +54,16 @@ async def _start_admin(settings: KafkaSettings) -> AIOKafkaAdminClient:
     return admin
 
 
-async def ensure_topics(settings: KafkaSettings, topics: list[str], partitions: int = 3) -> None:
+async def ensure_topics(settings: KafkaSettings, topics: list[str], partitions: int = 3,
+                        configs: dict[str, str] | None = None) -> None:
     """Create the topics a service writes or reads, so consumers never race topic creation.
 
     They are created with unlimited retention (``UNLIMITED_RETENTION``): a rebuild of the read side
     replays them from offset 0 and refuses once their first records are gone. A topic that already
     exists with finite retention (made by an older install, or auto-created by a producer) is named
     in a warning but not altered: how long to keep an existing log is the operator's decision.
+    ``configs`` replaces those settings for topics that are no source of truth (a partner's compacted, time-limited
+    referral topic): they are created with it, and no warning is given about them.
     """
     admin = await _start_admin(settings)
     try:
@@ -69,12 +72,12 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str], partitions: 
         if missing:
             replicas = await _default_replication_factor(admin)  # the cluster's choice: 1 here, 3 on three brokers
             missing = [NewTopic(t, num_partitions=partitions, replication_factor=replicas,
-                                topic_configs=UNLIMITED_RETENTION) for t in missing]
+                                topic_configs=configs or UNLIMITED_RETENTION) for t in missing]
             # The broker answers refusals per topic in the response instead of raising them.
             for topic, code, message in (await admin.create_topics(missing)).topic_errors:
                 if code not in (0, TopicAlreadyExistsError.errno):  # already exists: another service was first
                     raise PlatformUnavailable(f"Kafka refused to create topic {topic}: {message} (error {code})")
-        if present := [t for t in topics if t in existing]:
+        if configs is None and (present := [t for t in topics if t in existing]):
             await _warn_about_finite_retention(admin, present)
     except KafkaError as error:
         raise _unreachable(settings, error) from None

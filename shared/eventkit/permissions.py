@@ -45,6 +45,12 @@ class Kind(StrEnum):
     """Counts, medians, shares: no person in them."""
     AUDIT = "audit"
     """The access log."""
+    DIRECTORY = "directory"
+    """Reading the partner directory (sharing): organisations and their hours, no person in it."""
+    CURATE = "curate"
+    """Keeping the partner directory (sharing): registering, changing, delisting partners; their delivery log."""
+    PARTNER = "partner"
+    """A partner organisation reporting on its own referrals (sharing's partner API); its code is its administration."""
 
 
 class Scope(StrEnum):
@@ -54,9 +60,9 @@ class Scope(StrEnum):
     """Every administration's."""
 
 
-RECEPTION, HANDLER, OUTREACH, MANAGER, OPERATIONS, AUDITOR = (
-    "reception", "handler", "outreach-worker", "manager", "operations", "auditor")
-ROLES = (RECEPTION, HANDLER, OUTREACH, MANAGER, OPERATIONS, AUDITOR)
+RECEPTION, HANDLER, OUTREACH, MANAGER, OPERATIONS, AUDITOR, PARTNER = (
+    "reception", "handler", "outreach-worker", "manager", "operations", "auditor", "partner")
+ROLES = (RECEPTION, HANDLER, OUTREACH, MANAGER, OPERATIONS, AUDITOR, PARTNER)
 OWN, ANY = Scope.OWN, Scope.ANY
 AUDIT_LOG = {AUDITOR: ANY}
 
@@ -72,6 +78,12 @@ RULES: dict[str, dict[Kind, dict[str, Scope]]] = {
     # Handlers (who administer complaints, as the seeds' utredningssekreterare does) record feedback and make a
     # client's link for a case of their administration; managers read. Clients use their own page (client session).
     "feedback": {Kind.CHANGE: {HANDLER: OWN}, Kind.READ: {HANDLER: OWN, MANAGER: OWN}, Kind.AUDIT: AUDIT_LOG},
+    # Reception and handlers record a person's consent to a partner and send the referral, for their own
+    # administration; managers read them and keep the partner directory (no person in it: every staff role reads
+    # it). A partner (its code in the administration claim) reports statuses on its own referrals only.
+    "sharing": {Kind.CHANGE: {RECEPTION: OWN, HANDLER: OWN}, Kind.READ: {RECEPTION: OWN, HANDLER: OWN, MANAGER: OWN},
+                Kind.DIRECTORY: {RECEPTION: ANY, HANDLER: ANY, OUTREACH: ANY, MANAGER: ANY},
+                Kind.CURATE: {MANAGER: ANY}, Kind.PARTNER: {PARTNER: OWN}, Kind.AUDIT: AUDIT_LOG},
     "insight": {Kind.READ: {HANDLER: OWN, MANAGER: OWN}, Kind.AGGREGATE: {MANAGER: ANY, HANDLER: OWN},
                 Kind.AUDIT: AUDIT_LOG},
 }
