@@ -7,14 +7,31 @@ once, a person passed on repeatedly within a window («fallit mellan stolarna»)
 - ``store``: the notice store (``sharing.notification.v1``); ``api``: ``GET /notices``, ``POST .../acknowledge``;
 - ``settings``: the window (``VANTRUM_NOTICES__WINDOW_DAYS``) and how many passings make it repeated.
 
-Wiring in the sharing service (``app.py``): ``notice_store(pool, settings.db_schema, settings.kafka)`` among its
-stores, ``FollowPeople(that store, settings.kafka, settings.notices)`` among its handlers, and ``api.router`` in
-its API (under the service's guard).
+Wiring in the sharing service (``app.py``, one line in each of its lists): ``make_store`` among its stores,
+``follow_people`` among its handlers, ``router`` among its staff routers (under the service's guard).
 """
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from eventkit.eventstore import EventStore
+from eventkit.settings import Settings
 
 from .api import router
 from .people import FollowPeople
 from .settings import NoticeSettings
-from .store import notice_store
+from .store import notice_store, of_stores
 
-__all__ = ["FollowPeople", "NoticeSettings", "notice_store", "router"]
+
+def make_store(pool: asyncpg.Pool, settings: Settings) -> EventStore:
+    return notice_store(pool, settings.db_schema, settings.kafka)
+
+
+def follow_people(stores: Sequence[EventStore], settings: Settings) -> FollowPeople:
+    return FollowPeople(of_stores(stores), settings.kafka, NoticeSettings())
+
+
+__all__ = ["FollowPeople", "NoticeSettings", "follow_people", "notice_store", "make_store", "router"]

@@ -1,12 +1,15 @@
-"""The settings of the notifications across administrations: a section of the sharing service's settings
+"""The settings of the notifications across administrations, from the environment like the service's own
 (``VANTRUM_NOTICES__WINDOW_DAYS``, ``VANTRUM_NOTICES__PASSED_ON_TIMES``)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class NoticeSettings(BaseModel):
+class NoticeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VANTRUM_NOTICES__", extra="ignore")
+
     window_days: int = Field(28, ge=1, le=365, description=(
         "A person passed on this many times (passed_on_times) within this many days has fallen between chairs. "
         "28: the wait for a first meeting with the responsible handler was 3–4 weeks (DOMAIN.md, seed 001), so two "

@@ -3,6 +3,8 @@ registry ``contracts.sharing.notices``), beside the sharing service's store of p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 from fastapi import FastAPI
 
@@ -22,6 +24,10 @@ def notice_store(pool: asyncpg.Pool, db_schema: str, kafka: KafkaSettings) -> Ev
                       topic=kafka.topic(topics.SHARING_NOTICES))
 
 
+def of_stores(stores: Sequence[EventStore]) -> EventStore:
+    return next(store for store in stores if store.registry is sharing.notices)
+
+
 def of(app: FastAPI) -> EventStore:
     """The running service's notice store (one of ``runtime.stores``)."""
-    return next(store for store in app.state.runtime.stores if store.registry is sharing.notices)
+    return of_stores(app.state.runtime.stores)
