@@ -157,7 +157,8 @@ async def partner_figures(request: Request, facts: PartnerFacts, who: Administra
 
 @router.get("/partners/directory", response_model=list[DirectoryEntry], summary="The partner directory",
             dependencies=[Depends(permissions.guard("insight", permissions.Kind.AGGREGATE))])
-async def directory(facts: PartnerFacts) -> list[dict[str, Any]]:
+async def directory(facts: PartnerFacts, who: Administration) -> list[dict[str, Any]]:
+    """The same for every administration; ``administration`` is checked as on every insight list (another's: 403)."""
     return directory_entries(await directory_rows(*facts))
 
 
