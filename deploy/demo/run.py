@@ -26,7 +26,7 @@ from .simulate import Services, simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "demo"
-SERVICES = {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004, "feedback": 8005}
+SERVICES = {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004, "feedback": 8005, "sharing": 8006}
 
 cli = typer.Typer(add_completion=False)
 

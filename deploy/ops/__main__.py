@@ -11,6 +11,7 @@ from rich.table import Table
 
 from casework.__main__ import cli as casework_cli
 from feedback.__main__ import cli as feedback_cli
+from sharing.__main__ import cli as sharing_cli
 from insight.__main__ import cli as insight_cli
 from intake.__main__ import cli as intake_cli
 from outreach.__main__ import cli as outreach_cli
@@ -25,7 +26,8 @@ console = Console()
 # Each service's own command line, under its name: `deploy.ops casework dead-letters --replay ID`,
 # `deploy.ops insight rebuild`, `deploy.ops intake erase --by ID`. One implementation, found in one place.
 for _name, _service_cli in (("intake", intake_cli), ("outreach", outreach_cli), ("casework", casework_cli),
-                            ("insight", insight_cli), ("feedback", feedback_cli)):
+                            ("insight", insight_cli), ("feedback", feedback_cli),
+                            ("sharing", sharing_cli)):
     cli.add_typer(_service_cli, name=_name, help=f"The {_name} service's own commands (python -m {_name} …)")
 
 

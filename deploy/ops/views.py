@@ -19,10 +19,10 @@ from eventkit.settings import KafkaSettings, PostgresSettings
 
 LOCAL_SERVICES = {"intake": "http://127.0.0.1:8001", "outreach": "http://127.0.0.1:8002",
                   "casework": "http://127.0.0.1:8003", "insight": "http://127.0.0.1:8004",
-                  "feedback": "http://127.0.0.1:8005"}
+                  "feedback": "http://127.0.0.1:8005", "sharing": "http://127.0.0.1:8006"}
 """Where scripts/demo.sh runs them; ``--service name=url`` points elsewhere."""
 SCHEMAS = {"intake": "intake", "outreach": "outreach", "casework": "casework", "insight": "insight",
-           "feedback": "feedback"}
+           "feedback": "feedback", "sharing": "sharing"}
 """Each service's default db_schema (VANTRUM_DB_SCHEMA), where its outbox and dead letters are."""
 
 

@@ -61,6 +61,10 @@ CONSUMERS: dict[str, tuple[str, frozenset[str]]] = {
                  "deletes an erased person's free text (feedback.cases)",
                  frozenset({"CaseOpened", "StageChanged", "HandlerAssigned", "HandlerChanged", "MeetingScheduled",
                             "MeetingHeld", "CaseTransferred", "CaseClosed", "PersonErased"})),
+    "sharing": ("queues what each partner receives from its own consents (sharing.feed) and withdraws the consents "
+                "of an erased person or of a partner leaving the directory (sharing.reactions)",
+                frozenset({"PartnerReferralSent", "ConsentWithdrawn", "ConsentExpired", "PersonErased",
+                           "PartnerDelisted"})),
 }
 """Service → (what it does with them, the event types it applies; others on its topics it passes over)."""
 

@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -82,7 +82,9 @@ def layout(cls: type[BaseModel]) -> Layout:
     subjects: list[tuple[int, str]] = []
     personal: dict[str, Personal] = {}
     for name, info in cls.model_fields.items():
-        for mark in info.metadata:
+        # An optional field (``Phone | None``) keeps its type's markers inside the union, not in the field's own.
+        inner = [m for arg in get_args(info.annotation) for m in getattr(arg, "__metadata__", ())]
+        for mark in [*info.metadata, *inner]:
             if isinstance(mark, Subject):
                 subjects.append((mark.rank, name))
             elif isinstance(mark, Personal):

@@ -182,7 +182,8 @@ def test_network_policies_deny_by_default_and_let_the_services_reach_only_kafka_
 def test_no_secret_value_is_committed_for_production(prod):
     overlay = K8S / "overlays" / "prod"
     examples = sorted(overlay.glob("*.env.example"))
-    expected = ({"db.env.example", "oidc.env.example", "secrets.env.example", "feedback.env.example"}
+    expected = ({"db.env.example", "oidc.env.example", "secrets.env.example", "feedback.env.example",
+                 "sharing.env.example"}
                 | {f"db-{s}.env.example" for s in SERVICES})
     assert {e.name for e in examples} == expected
     for example in examples:

@@ -46,6 +46,11 @@ from outreach.app import create_app as create_outreach
 from outreach.commands import RecordFirstEncounter
 from outreach.domain import decider as outreach_decider
 from outreach.settings import OutreachSettings
+from sharing import directory as sharing_directory
+from sharing.app import create_app as create_sharing
+from sharing.commands import GiveConsent, PartnerEntry, RegisterPartner
+from sharing.domain import consent_decider, partner_decider, partner_stream
+from sharing.settings import SharingSettings
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +70,10 @@ NEW = {  # the body of each route that makes a new contact, naming the administr
     "/complaints": lambda administration: {"administration": administration, "channel": "digital"},
     "/visit-ratings": lambda administration: {"unit": f"unit-of-{administration}", "administration": administration,
                                               "day": "2025-01-02", "satisfied": 1},
+    "/consents": lambda administration: {"personnummer": PERSONNUMMER, "partner": "ria", "purpose": "drop_in_support",
+                                         "reach_by": "drop_in", "administration": administration},
+    "/referrals": lambda administration: {"personnummer": PERSONNUMMER, "partner": "ria",
+                                          "administration": administration},
 }
 
 
@@ -128,6 +137,25 @@ async def feedback_subjects(app: FastAPI) -> dict[str, dict[str, str]]:
     return {"case_id": cases, "complaint_id": complaints}
 
 
+async def sharing_subjects(app: FastAPI) -> dict[str, dict[str, str]]:
+    """The partner Ria in the directory (no administration: every staff role reads it), and a consent recorded by
+    each administration."""
+    now, consents = datetime.now(UTC), {}
+    directory_store = next(s for s in app.state.runtime.stores if s is not app.state.store)
+    _, ria = await execute(directory_store, partner_decider, partner_stream("ria"), RegisterPartner(
+        partner="ria", entry=PartnerEntry(name="Ria", delivery="kafka"), by="chef.k", at=now, recorded_at=now),
+        Metadata(time=now))
+    async with app.state.store.pool.acquire() as conn:
+        await sharing_directory.keep(conn, app.state.store.schema, "ria", ria.entry, now, now, None)
+    for administration in (SOC, AMF):
+        consents[administration] = consent_id = f"consent-{uuid4()}"
+        await execute(app.state.store, consent_decider, consent_id, GiveConsent(
+            consent_id=consent_id, person_ref="p-" + uuid4().hex, partner="ria", partner_standing="listed",
+            purpose="drop_in_support", reach_by="drop_in", administration=administration, recorded_by="anna.h",
+            given_at=now, expires_at=now + timedelta(days=30), recorded_at=now), Metadata(time=now))
+    return {"consent_id": consents, "code": {SOC: "ria", AMF: "ria"}}
+
+
 def is_client_page(service: str, path: str) -> bool:
     return service == "feedback" and path.startswith("/my-case/")
 
@@ -144,7 +172,8 @@ async def test_every_role_on_every_endpoint_gets_what_the_rules_say(settings, go
                 ("intake", create_intake, IntakeSettings, contacts), ("outreach", create_outreach, OutreachSettings,
                                                                       outreach_contacts),
                 ("casework", create_casework, CaseworkSettings, cases),
-                ("feedback", create_feedback, FeedbackSettings, feedback_subjects)):
+                ("feedback", create_feedback, FeedbackSettings, feedback_subjects),
+                ("sharing", create_sharing, SharingSettings, sharing_subjects)):
             app = make(in_namespace(settings_class, settings, ns))
             await stack.enter_async_context(app.router.lifespan_context(app))
             client = await stack.enter_async_context(httpx.AsyncClient(

@@ -43,7 +43,7 @@ def test_every_alert_names_a_metric_we_export_and_says_what_to_do():
 def test_prometheus_scrapes_every_service_and_loads_the_rules():
     config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     targets = config["scrape_configs"][0]["static_configs"][0]["targets"]
-    assert targets == [f"127.0.0.1:{port}" for port in (8001, 8002, 8003, 8004, 8005)]
+    assert targets == [f"127.0.0.1:{port}" for port in (8001, 8002, 8003, 8004, 8005, 8006)]
     assert config["rule_files"] == ["alerts.yml"]
 
 
@@ -59,7 +59,7 @@ def test_promtool_accepts_the_rules_and_their_unit_tests_pass(command):
     assert run.returncode == 0, f"promtool {' '.join(command)} failed:\n{run.stdout}{run.stderr}"
 
 
-APPS = {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004, "feedback": 8005}
+APPS = {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004, "feedback": 8005, "sharing": 8006}
 
 
 def compose_services() -> dict[str, dict]:

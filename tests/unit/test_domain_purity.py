@@ -17,6 +17,7 @@ PURE_MODULES = {
     "outreach": ["commands.py", "state.py", "domain.py"],
     "casework": ["commands.py", "state.py", "domain.py", "closing.py", "ids.py"],
     "feedback": ["commands.py", "state.py", "domain.py"],
+    "sharing": ["commands.py", "state.py", "domain.py"],
 }
 
 

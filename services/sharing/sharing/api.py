@@ -84,6 +84,7 @@ class ReferralRequest(Body):
 class ReferByPersonRequest(ReferralRequest):
     personnummer: Personnummer
     partner: Code
+    administration: Code = Field(description="The administration referring, which recorded the consent")
 
 
 class ConsentView(BaseModel):
@@ -227,15 +228,13 @@ async def refer(consent_id: ConsentId, body: ReferralRequest, request: Request) 
 
 @router.post("/referrals", summary="Refer a person to a partner under their latest consent to it (409 without one)")
 async def refer_person(body: ReferByPersonRequest, request: Request) -> ConsentView:
+    request.state.grant.administration_filter(body.administration)  # 403 for another administration's
     store, schema = request.app.state.store, _schema(request)
     person_ref = await keyring.subject_of(store.pool, request.app.state.pseudonym_key, body.personnummer.get_secret_value())
     consent_id = await store.pool.fetchval(
-        f"SELECT consent_id FROM {schema}.consents WHERE person_ref = $1 AND partner = $2 ORDER BY given_at DESC LIMIT 1",
-        person_ref, body.partner)
+        f"""SELECT consent_id FROM {schema}.consents WHERE person_ref = $1 AND partner = $2 AND administration = $3
+            ORDER BY given_at DESC LIMIT 1""", person_ref, body.partner, body.administration)
     if consent_id is None:
-        raise Refused("consent-not-given", f"the person has given no consent to {body.partner}: they decide first")
-    _, consent = await load_state(store, consent_decider, consent_id)
-    if consent is not None and not request.state.grant.sees(consent.administration):
         raise Refused("consent-not-given", f"the person has given no consent to {body.partner}: they decide first")
     return await _refer(request, consent_id, body.referral_id)
 

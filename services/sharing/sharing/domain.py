@@ -51,7 +51,7 @@ def decide_partner(command: PartnerCommand, state: Partner | None) -> list[Event
 
 
 def _check_entry(entry: PartnerEntry) -> None:
-    if (entry.delivery is Delivery.WEBHOOK) != (entry.webhook_url is not None):
+    if (entry.delivery == Delivery.WEBHOOK) != (entry.webhook_url is not None):
         raise Refused("webhook-url-for-webhook-delivery",
                       "a webhook_url is given exactly when the partner receives its referrals by webhook", 422)
     for location in entry.locations:

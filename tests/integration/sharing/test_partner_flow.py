@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from contracts import topics
 from eventkit.testing import eventually
 
-from .conftest import PERSONNUMMER, STAFF, World, read_partner_topic, send_status
+from .conftest import PERSONNUMMER, World, read_partner_topic, send_status
 
 
 def values(records) -> list[dict | None]:
@@ -78,7 +78,8 @@ async def _with_status(world: World, consent_id: str):
 async def test_a_referral_without_a_valid_consent_is_refused_naming_the_rule(world: World):
     await world.register()
     await world.register(code="bryggan")
-    no_consent = await world.staff.post("/referrals", json={"personnummer": PERSONNUMMER[1], "partner": "ria"})
+    no_consent = await world.staff.post("/referrals", json={"personnummer": PERSONNUMMER[1], "partner": "ria",
+                                                                   "administration": "social-services"})
     assert no_consent.status_code == 409 and no_consent.json()["rule"] == "consent-not-given"
     unknown = await world.refer("consent-00000000-0000-0000-0000-000000000000")
     assert unknown.status_code == 409 and unknown.json()["rule"] == "consent-not-given"
@@ -96,7 +97,8 @@ async def test_a_referral_without_a_valid_consent_is_refused_naming_the_rule(wor
     ended = await eventually(lambda: _expired(world, expired["consent_id"]), timeout=20)
     assert ended["expired_at"] is not None
 
-    through_person = await world.staff.post("/referrals", json={"personnummer": PERSONNUMMER[1], "partner": "ria"})
+    through_person = await world.staff.post("/referrals", json={"personnummer": PERSONNUMMER[1], "partner": "ria",
+                                                                   "administration": "social-services"})
     assert through_person.status_code == 409 and through_person.json()["rule"] == "consent-not-given"
     answer = (await world.staff.get("/partners", params={"listed_only": False})).json()
     assert {o["x_vantrum"]["code"]: o["x_vantrum"]["listed"] for o in answer} == {"ria": True, "bryggan": False}

@@ -25,7 +25,11 @@ from eventkit.envelope import Envelope, to_record
 from insight.projections.journey import APPLY
 from intake.app import SOURCE as INTAKE_SOURCE
 from outreach.app import SOURCE as OUTREACH_SOURCE
+from sharing.app import SOURCE as SHARING_SOURCE
+from sharing.feed import QueueDeliveries
+from sharing.reactions import EndConsents
 
+SHARING_HANDLERS = [QueueDeliveries, EndConsents]
 ROOT = Path(__file__).resolve().parents[3]
 SPEC = asyncapi.specification()
 MESSAGES = SPEC["components"]["messages"]
@@ -81,7 +85,8 @@ def test_each_event_type_is_a_message_of_its_own_on_its_producers_topic():
 
 def test_the_producers_sources_are_the_services_own():
     assert {f"vantrum/{producer}" for producer, _, _ in asyncapi.PRODUCERS.values()} == \
-        {INTAKE_SOURCE, OUTREACH_SOURCE, CASEWORK_SOURCE, FEEDBACK_SOURCE, f"vantrum/{erasure.PRODUCER}"}
+        {INTAKE_SOURCE, OUTREACH_SOURCE, CASEWORK_SOURCE, FEEDBACK_SOURCE, SHARING_SOURCE,
+         f"vantrum/{erasure.PRODUCER}"}
 
 
 def test_the_headers_schema_describes_what_the_kit_really_sends():
@@ -99,6 +104,7 @@ def test_the_consumers_named_are_the_services_real_handlers():
     assert asyncapi.CONSUMERS["insight"][1] == {cls.type_name() for cls in APPLY} | FeedbackProjection.registry.type_names
     assert asyncapi.CONSUMERS["feedback"][1] == FollowCases.registry.type_names
     assert asyncapi.CONSUMERS["intake"][1] == CasesOfPeople.registry.type_names
+    assert asyncapi.CONSUMERS["sharing"][1] == frozenset().union(*(h.registry.type_names for h in SHARING_HANDLERS))
     receivers = {op.split(".")[0] for op, o in SPEC["operations"].items() if o["action"] == "receive"}
     assert receivers == set(asyncapi.CONSUMERS)
 
