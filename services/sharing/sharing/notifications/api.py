@@ -90,17 +90,17 @@ def _within_reach(request: Request, notice_id: str) -> Decider:
 
 
 @router.post("/{notice_id}/acknowledge", summary="Acknowledge a notice of your administration (once)")
-async def acknowledge(notice_id: NoticeId, body: AcknowledgeRequest, request: Request) -> NoticeView:
-    now, notices = datetime.now(UTC), store.of(request.app)
+async def acknowledge(notice_id: NoticeId, request: Request, body: AcknowledgeRequest | None = None) -> NoticeView:
+    now, notices, note = datetime.now(UTC), store.of(request.app), body.note if body else None
     who = access.Actor.of(request)
-    command = domain.AcknowledgeNotice(notice_id, who.staff, now, body.note)
+    command = domain.AcknowledgeNotice(notice_id, who.staff, now, note)
     metadata = Metadata(time=now, correlation_id=request.headers.get(CORRELATION_HEADER))
 
     async def work(conn) -> NoticeView:
         await execute(notices, _within_reach(request, notice_id), rules.stream_of(notice_id), command, metadata, conn)
         row = await conn.fetchrow(
             f"""UPDATE {notices.schema}.notices SET acknowledged_by = $2, acknowledged_at = $3, note_given = $4
-                WHERE notice_id = $1 RETURNING {COLUMNS}""", notice_id, who.staff, now, body.note is not None)
+                WHERE notice_id = $1 RETURNING {COLUMNS}""", notice_id, who.staff, now, note is not None)
         return _view(row)
 
     return await request.app.state.audit.change(who, "AcknowledgeNotice", [notice_id], work)

@@ -171,16 +171,21 @@ class FollowPeople:
 
     async def _raise(self, conn: asyncpg.Connection, envelope: Envelope, notice: NoticeRaised) -> None:
         metadata = Metadata(time=datetime.now(UTC), correlation_id=envelope.correlationid, causation_id=str(envelope.id))
-        await execute(self.store, domain.decider, rules.stream_of(notice.notice_id),
-                                   domain.RaiseNotice(notice), metadata, conn=conn)
-        await conn.execute(
-            """INSERT INTO notices (notice_id, administration, kind, person_ref, own_ids, other_administrations,
-                                    passed_on, window_days, raised_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (notice_id) DO NOTHING""",
-            notice.notice_id, notice.administration, notice.kind.value, notice.person_ref, notice.own_ids,
-            notice.other_administrations, notice.passed_on, notice.window_days, notice.raised_at)
+        await raise_notice(conn, self.store, notice, metadata)
 
     async def _erased(self, conn: asyncpg.Connection, event: PersonErased) -> None:
         await conn.execute("DELETE FROM person_items WHERE person_ref = $1", event.person_ref)
         await conn.execute("DELETE FROM passings WHERE person_ref = $1", event.person_ref)
         await conn.execute("UPDATE notices SET person_ref = NULL WHERE person_ref = $1", event.person_ref)
+
+
+async def raise_notice(conn: asyncpg.Connection, store: EventStore, notice: NoticeRaised, metadata: Metadata) -> None:
+    """Append the notice to its own stream (nothing if it was raised before) and list it, in ``conn``'s transaction."""
+    await execute(store, domain.decider, rules.stream_of(notice.notice_id), domain.RaiseNotice(notice), metadata,
+                  conn=conn)
+    await conn.execute(
+        f"""INSERT INTO {store.schema}.notices (notice_id, administration, kind, person_ref, own_ids,
+                                                other_administrations, passed_on, window_days, raised_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (notice_id) DO NOTHING""",
+        notice.notice_id, notice.administration, notice.kind.value, notice.person_ref, notice.own_ids,
+        notice.other_administrations, notice.passed_on, notice.window_days, notice.raised_at)
