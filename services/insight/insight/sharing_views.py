@@ -29,6 +29,7 @@ from contracts import topics
 from eventkit import access, permissions
 from eventkit.consumer import EventConsumer
 from eventkit.monitor import ConsumerGroup
+from eventkit.supervisor import pause, stop_requested
 
 from .api import CSV_RESPONSE, Format, respond, viewer
 from .feedback_views import Administration
@@ -166,13 +167,22 @@ def directory_entries(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
     return [dict(row) | {k: json.loads(row[k]) for k in ("services", "locations", "contact")} for row in rows]
 
 
-def follow(settings: InsightSettings, runtime) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
-    """The two live projections' loops, named, for ``runtime.supervise`` (started again when one fails)."""
+def follow(settings: InsightSettings, runtime, after: Callable[[], bool] = lambda: True
+           ) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+    """The two live projections' loops, named, for ``runtime.supervise`` (started again when one fails).
+
+    Each starts once ``after()`` holds: the journey's follower has prepared the live generation. Its DDL on the
+    live views (``row_security.secure``) must not wait behind ours for the DDL lock: the later it runs, the likelier
+    it meets a reader of those views, and PostgreSQL ends one of the two as a deadlock."""
     loops = []
     for handler in (notices.NoticeProjection(settings), partners.PartnerProjection(settings)):
         runtime.consumer_groups.append(lambda h=handler: ConsumerGroup(h.name, h.name, h.topics))  # lag, health
 
         async def run(h=handler) -> None:
+            while not after():
+                if stop_requested():
+                    return
+                await pause(0.05)
             live = EventConsumer(h, runtime.pool, runtime.producer, settings.kafka, settings.kafka.topic(topics.DEAD_LETTERS))
             await live.start()
             try:
