@@ -20,6 +20,7 @@ from contracts.sharing import (
 )
 from eventkit import row_scope
 from eventkit.envelope import Envelope, to_record
+from eventkit.erasure import PersonErased
 from eventkit.events import Event
 from eventkit.kafka import ensure_topics
 from eventkit.testing import DemoUser, eventually
@@ -173,3 +174,11 @@ async def test_each_administration_sees_its_own_notices_and_partners_figures_hid
         partners_page = await client.get("/partners", auth=DemoUser("manager-sof"))
         assert partners_page.status_code == 200 and "torsdagar 10:00–12:00" in partners_page.text
         assert "50 %" in partners_page.text
+
+        # An erased person's reference leaves the partner facts; their referral stays counted.
+        await publish(producer, insight, topics.ERASURES, f"erasure-{met}", [(PersonErased(person_ref=met, erased_at=day(9)), day(9))])
+        facts = partners_schema(insight)
+        assert await eventually(lambda: pool.fetchval(
+            f"SELECT count(*) = 0 FROM {facts}.partner_referrals WHERE person_ref = $1", met), timeout=30)
+        again = {r["partner"]: r for r in (await client.get("/api/partners", auth=DemoUser("manager-sof"))).json()}
+        assert again["ria"]["referrals_sent"] == 6
