@@ -22,6 +22,7 @@ import typer
 from rich.progress import Progress
 
 from .feedback import simulate_feedback
+from .sharing import simulate_sharing
 from .simulate import Services, simulate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +88,8 @@ def main(people: int = typer.Option(80, help="How many simulated people"),
         done = int(progress.tasks[0].completed)
         print(f"demo: {done} people in {time.monotonic() - started:.0f} s")
         link = asyncio.run(simulate_feedback(cases, seed, f"http://127.0.0.1:{SERVICES['feedback']}")) if cases else None
+        statuses = asyncio.run(simulate_sharing(seed, f"http://127.0.0.1:{SERVICES['sharing']}"))
+        print(f"demo: partners reported {statuses} statuses back (sharing, http://127.0.0.1:{SERVICES['sharing']}/docs)")
         print(f"demo: dashboard on http://127.0.0.1:{SERVICES['insight']}/  (English: ?lang=en)")
         if link:
             print(f"demo: a client's own page, through a one-time link: {link}")

@@ -43,8 +43,10 @@ PRODUCERS: dict[str, tuple[str, str, EventRegistry]] = {
 """Topic → (the service that publishes it, what a stream on it is, its events)."""
 
 CONSUMERS: dict[str, tuple[str, frozenset[str]]] = {
-    "casework": ("opens one case for every referral (casework.referrals)",
-                 frozenset({"ReferredToCasework", "CaseRequestedFromOutreach"})),
+    "casework": ("opens one case for every referral (casework.referrals); keeps the partner referrals and statuses "
+                 "of each case's person for the case read (casework.partners)",
+                 frozenset({"ReferredToCasework", "CaseRequestedFromOutreach", "ConsentGiven", "PartnerReferralSent",
+                            "PartnerStatusReported", "ConsentWithdrawn", "ConsentExpired", "PersonErased"})),
     "insight": ("projects case journeys into the read side's views (insight.projections)",
                 frozenset({"ContactOpened", "IncomeSupportAsked", "ReferredToCasework", "ContactClosedWithoutCase",
                            "ContactLinkedToOpenCase", "EncounterRecorded", "PersonIdentified",

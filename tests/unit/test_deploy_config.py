@@ -14,6 +14,7 @@ from prometheus_client import REGISTRY
 
 import eventkit.runtime  # noqa: F401 - registers the platform metrics and the collectors of tasks, backlogs and lag
 import insight.gauges  # noqa: F401 - registers the domain gauges
+import sharing.metrics  # noqa: F401 - registers the partner feed's counters
 from eventkit.permissions import RULES
 from eventkit.provision import passwords_from_env, READER, role, service_roles
 

@@ -15,6 +15,7 @@ from eventkit.http import error_responses
 
 from . import bodies, commands
 from .ids import successor_case_id
+from .partners import CaseRead, partner_referrals_of
 from .state import State
 from .view import CaseView
 
@@ -56,10 +57,12 @@ async def _run(request: Request, case_id: str, command: commands.Command, subjec
 
 
 @router.get("/{case_id}", summary="The case as it stands (logged with the purpose given)")
-async def get_case(case_id: CaseId, request: Request, purpose: access.RequiredPurpose) -> CaseView:
+async def get_case(case_id: CaseId, request: Request, purpose: access.RequiredPurpose) -> CaseRead:
     case = CaseView.of(*await _load(request, case_id))
+    store = request.app.state.store
+    referrals = await partner_referrals_of(store.pool, store.schema, case.person_ref)
     await request.app.state.audit.read(access.Actor.of(request, purpose), "case", [case_id])
-    return case
+    return CaseRead(**case.model_dump(), partner_referrals=referrals)
 
 
 @router.post("/{case_id}/stage", summary="Move the case to a later stage")

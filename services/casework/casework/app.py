@@ -12,6 +12,7 @@ from eventkit.runtime import Runtime
 
 from . import api
 from .domain import Policy, make_decider
+from .partners import FollowPartnerReferrals
 from .referrals import OpenCasesFromReferrals
 from .settings import CaseworkSettings
 
@@ -27,7 +28,8 @@ def runtime(settings: CaseworkSettings) -> Runtime:
     return Runtime(
         settings,
         make_stores=lambda pool: [case_store(pool, settings)],
-        make_handlers=lambda pool, stores: [OpenCasesFromReferrals(stores[0], settings.kafka)],
+        make_handlers=lambda pool, stores: [OpenCasesFromReferrals(stores[0], settings.kafka),
+                                            FollowPartnerReferrals(settings.db_schema, settings.kafka)],
     )
 
 

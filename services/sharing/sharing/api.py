@@ -205,17 +205,16 @@ async def _refer(request: Request, consent_id: str, referral_id: str | None) -> 
     now, store, schema = _now(request), request.app.state.store, _schema(request)
     _, consent = await load_state(store, consent_decider, consent_id)
     referral_id = referral_id or f"referral-{uuid4()}"
-    partner = consent.partner if consent else "-"
-    reference = references.reference(_secret(request), partner, consent.person_ref if consent else "-")
-    command = commands.Refer(referral_id=referral_id, reference=reference,
-                             partner_standing=await directory.standing(store.pool, schema, partner) if consent else "unknown",
+    reference = references.reference(_secret(request), consent.partner, consent.person_ref) if consent else None
+    standing = await directory.standing(store.pool, schema, consent.partner) if consent else "unknown"
+    command = commands.Refer(referral_id=referral_id, reference=reference, partner_standing=standing,
                              sent_by=_staff(request), sent_at=now, recorded_at=now)
 
-    async def index(conn) -> None:
+    async def index(conn) -> None:  # runs only once the decider accepted the referral: there is a consent
         await conn.execute(
             f"""INSERT INTO {schema}.referrals (referral_id, consent_id, partner, reference, sent_at)
                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (referral_id) DO NOTHING""",
-            referral_id, consent_id, partner, reference, now)
+            referral_id, consent_id, consent.partner, reference, now)
 
     _, consent = await run_command(request, consent_decider, consent_id, command, now, _administration, also=index)
     return consent_view(_existing(consent), now)

@@ -15,8 +15,9 @@ from fastapi import APIRouter, FastAPI
 
 from contracts import sharing, topics
 from eventkit import http
-from eventkit.consumer import Handler
+from eventkit.consumer import Handler, replay_forever
 from eventkit.eventstore import EventStore
+from eventkit.monitor import ConsumerGroup
 from eventkit.runtime import Runtime
 
 from . import api, notifications, partner_api
@@ -51,7 +52,9 @@ HANDLERS: list[Callable[[Sequence[EventStore], SharingSettings], Handler]] = [
     lambda stores, settings: EndConsents(stores[0], settings.kafka),
     notifications.follow_people,
 ]
-"""The consumers, each with its consumer group and inbox."""
+"""The consumers, each with its consumer group. They keep their inbox in the service's schema (where the kit's
+dead-letter commands look), and an inbox row is per event: so no two of them may apply the same event type, or the
+second would take it for a duplicate. One handler per event type (tests/unit/sharing/test_wiring.py checks it)."""
 
 STAFF_ROUTERS: list[APIRouter] = [api.router, notifications.router]
 """Routes for staff, guarded by the rules' kind of use from the HTTP method (``write_service_app``)."""
@@ -80,6 +83,9 @@ class SharingRuntime(Runtime):
         self.supervise("sharing:consent-expiry", expiry.run)
         self.supervise("sharing:deliveries", deliveries.run)
         self.supervise("sharing:partner-statuses", statuses.run)
+        self.consumer_groups.append(lambda: ConsumerGroup(statuses.group, statuses.group, statuses.subscribed)
+                                    if statuses.subscribed else None)
+        self.supervise("sharing:partner-statuses-replays", lambda: replay_forever(lambda: statuses))
         return self
 
 

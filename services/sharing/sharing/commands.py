@@ -94,7 +94,8 @@ class ExpireConsent(Command):
 
 class Refer(Command):
     referral_id: str
-    reference: str = Field(pattern=r"^r-[0-9a-f]{32}$")
+    reference: str | None = Field(pattern=r"^r-[0-9a-f]{32}$", description=(
+        "The person's reference for the consent's partner; None when there is no consent to make one from"))
     partner_standing: PartnerStanding
     sent_by: StaffId
     sent_at: AwareDatetime

@@ -3,7 +3,8 @@ so a partner or a regional catalogue can read it as any HSDS feed.
 
 An entry becomes an ``organization`` with its ``services``, ``locations`` (each with ``addresses`` and weekly
 ``schedules``: ``freq`` WEEKLY, ``byday``, ``opens_at``, ``closes_at``) and ``phones``; ids are UUIDs derived from the
-partner's code and the item's place, so they stay the same between reads. Pure: no I/O.
+partner's code and the item's place, so they stay the same between reads. ``organization`` is pure; ``keep``,
+``listed``, ``standing`` and ``delivery_of`` read and write the ``partners`` table (``tables.py``).
 """
 
 from __future__ import annotations

@@ -102,6 +102,7 @@ def decide_consent(command: ConsentCommand, state: Consent | None) -> list[Event
             if consent.referral_id is not None:
                 raise Refused("referral-already-sent", "this consent's referral has already been sent")
             refuse_if_future(command.sent_at, command.recorded_at, "the referral")
+            assert command.reference is not None, "a consent's reference is made from its person and partner"
             return [PartnerReferralSent(consent_id=consent.consent_id, referral_id=command.referral_id,
                                         reference=command.reference, sent_by=command.sent_by, sent_at=command.sent_at)]
         case WithdrawConsent():

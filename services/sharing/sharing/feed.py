@@ -45,6 +45,7 @@ from eventkit.supervisor import pause, stop_requested
 
 from . import directory, references, webhooks
 from .domain import REACHED_BY_NUMBER, consent_decider
+from .metrics import PARTNER_DELIVERIES
 from .settings import FeedSettings
 from .tables import ddl
 
@@ -182,6 +183,8 @@ class DeliveryLoop:
                     sent_at = CASE WHEN $4 THEN $5::timestamptz END,
                     gave_up_at = CASE WHEN NOT $4 AND $3::timestamptz IS NULL THEN $5::timestamptz END
                 WHERE id = $1""", row["id"], attempts, next_at, delivered, now)
+        outcome = "delivered" if delivered else "retrying" if next_at else "given_up"
+        PARTNER_DELIVERIES.labels(row["partner"], delivery.value, outcome).inc()
         if not delivered:
             log.warning("delivery failed", partner=row["partner"], kind=row["kind"], status=status, error=error,
                         retry_at=next_at.isoformat() if next_at else None)

@@ -4,9 +4,10 @@ consent's stream. A partner may only report on its own references: another partn
 
 ``StatusConsumer`` is a supervised loop with a pattern subscription (every partner's status topic, those made
 later too). Each partition's batch is applied in one transaction that also records each record's place in
-``status_inbox`` (a redelivered record changes nothing) and keeps what cannot be applied in ``status_dead_letters``
-with the reason, announced on the dead-letter topic; the offsets are committed after it. The records are the
-partner's plain JSON (``contracts.partner_feed.ReferralStatus``), not our CloudEvents.
+``status_inbox`` (a redelivered record changes nothing) and keeps what cannot be applied in the service's
+``dead_letters`` table with the reason (the kit's, so ``python -m sharing dead-letters`` lists them and
+``--replay`` applies one again, once), announced on the dead-letter topic; the offsets are committed after it. The
+records are the partner's plain JSON (``contracts.partner_feed.ReferralStatus``), not our CloudEvents.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from contracts import topics
 from contracts.partner_feed import ReferralStatus
 from contracts.sharing import Delivery
 from eventkit.application import execute
-from eventkit.consumer import DEAD_LETTER_TOPIC, DLQ_REASON
+from eventkit.consumer import DEAD_LETTER_TOPIC, DLQ_REASON, stored_record
 from eventkit.decider import Refused
 from eventkit.eventstore import EventStore, Metadata
 from eventkit.logs import get_logger
+from eventkit.metrics import DEAD_LETTERS
 from eventkit.settings import KafkaSettings
 from eventkit.supervisor import stop_requested
 
@@ -60,6 +62,8 @@ class StatusConsumer:
         self.pool, self.store, self.producer, self.kafka, self.feed, self.now = pool, store, producer, kafka, feed, now
         self.prefix = kafka.topic(topics.PARTNER_TOPIC_PREFIX)
         self.group = kafka.topic("sharing.partner-statuses")
+        self.subscribed: list[str] = []
+        """The partners' status topics the subscription matches now (the monitor measures their lag)."""
 
     def partner_of(self, topic: str) -> str:
         return topic.removeprefix(self.prefix).removesuffix(STATUS_SUFFIX)
@@ -74,6 +78,7 @@ class StatusConsumer:
         await consumer.start()
         try:
             while not stop_requested():
+                self.subscribed = sorted(consumer.subscription())
                 for partition, records in (await consumer.getmany(timeout_ms=500, max_records=200)).items():
                     await self.apply(records)
                     await consumer.commit({partition: records[-1].offset + 1})
@@ -88,25 +93,47 @@ class StatusConsumer:
                 first = await conn.fetchval(
                     f"""INSERT INTO {s}.status_inbox (topic, partition, kafka_offset) VALUES ($1, $2, $3)
                         ON CONFLICT DO NOTHING RETURNING true""", record.topic, record.partition, record.offset)
-                if not first:
-                    continue
-                try:
-                    status = ReferralStatus.model_validate_json(record.value or b"")
-                    async with conn.transaction():  # savepoint: a refusal leaves the batch's other records alone
-                        await report(conn, self.store, self.partner_of(record.topic), status, Delivery.KAFKA, self.now())
-                except ValidationError as error:
-                    await self.dead_letter(conn, record, f"not a ReferralStatus: {error.errors()[0]['msg']} at "
-                                                         f"{'.'.join(map(str, error.errors()[0]['loc']))}")
-                except Refused as refusal:
-                    await self.dead_letter(conn, record, f"{refusal.rule}: {refusal.message}")
+                if first:
+                    await self._apply_one(conn, record)
+
+    async def _apply_one(self, conn: asyncpg.Connection, record: ConsumerRecord) -> None:
+        try:
+            status = ReferralStatus.model_validate_json(record.value or b"")
+            async with conn.transaction():  # savepoint: a refusal leaves the batch's other records alone
+                await report(conn, self.store, self.partner_of(record.topic), status, Delivery.KAFKA, self.now())
+        except ValidationError as error:
+            first = error.errors()[0]
+            await self.dead_letter(conn, record, f"not a ReferralStatus: {first['msg']} at "
+                                                 f"{'.'.join(map(str, first['loc'])) or 'the record'}")
+        except Refused as refusal:
+            await self.dead_letter(conn, record, f"{refusal.rule}: {refusal.message}")
 
     async def dead_letter(self, conn: asyncpg.Connection, record: ConsumerRecord, reason: str) -> None:
         log.warning("partner status dead-lettered", topic=record.topic, offset=record.offset, reason=reason)
         await conn.execute(
-            f"""INSERT INTO {self.store.schema}.status_dead_letters (topic, partition, kafka_offset, key, value, reason)
-                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
-            record.topic, record.partition, record.offset, record.key, record.value, reason)
+            f"""INSERT INTO {self.store.schema}.dead_letters (consumer, topic, partition, kafka_offset, key, value,
+                                                             header_keys, header_values, reason)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                ON CONFLICT (consumer, topic, partition, kafka_offset) DO UPDATE
+                    SET reason = EXCLUDED.reason, dead_lettered_at = now(), replay_requested_at = NULL""",
+            self.group, record.topic, record.partition, record.offset, record.key, record.value,
+            [k for k, _ in record.headers], [v for _, v in record.headers], reason)
         await self.producer.send_and_wait(
             self.kafka.topic(DEAD_LETTER_TOPIC), value=record.value, key=record.key,
-            headers=[(DLQ_REASON, reason.encode()), ("x-dead-letter-consumer", self.group.encode()),
+            headers=[*record.headers, (DLQ_REASON, reason.encode()), ("x-dead-letter-consumer", self.group.encode()),
                      ("x-dead-letter-origin", f"{record.topic}/{record.partition}/{record.offset}".encode())])
+        DEAD_LETTERS.labels(self.group).inc()  # the DeadLettersArriving alert
+
+    async def replay_requested(self, limit: int = 100) -> int:
+        """Apply the dead letters someone asked to replay (``python -m sharing dead-letters --replay ID``), each once,
+        in its own transaction with its bookkeeping (``eventkit.consumer.replay_forever`` calls this)."""
+        s = self.store.schema
+        rows = await self.pool.fetch(
+            f"""SELECT * FROM {s}.dead_letters WHERE consumer = $1 AND replay_requested_at IS NOT NULL
+                ORDER BY topic, partition, kafka_offset LIMIT $2""", self.group, limit)
+        for row in rows:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute(f"""UPDATE {s}.dead_letters SET replay_requested_at = NULL,
+                                       replayed_at = clock_timestamp(), replays = replays + 1 WHERE id = $1""", row["id"])
+                await self._apply_one(conn, stored_record(row))
+        return len(rows)

@@ -8,7 +8,8 @@
 - ``deliveries``: what the partner feed must deliver (an offer, a withdrawal), one row per referral and kind,
   queued by the feed's consumer of ``sharing.consent.v1`` and marked sent by the delivery loop.
 - ``delivery_attempts``: every attempt at a webhook delivery (and every Kafka send), the delivery log.
-- ``status_inbox`` / ``status_dead_letters``: the status consumer's duplicate guard and what it could not apply.
+- ``status_inbox``: the status consumer's duplicate guard (what it cannot apply goes to the kit's ``dead_letters``,
+  made beside it by the consumers' ``eventkit.consumer.prepare``).
 """
 
 from __future__ import annotations
@@ -74,11 +75,4 @@ def ddl(schema: str) -> str:
         topic text NOT NULL, partition integer NOT NULL, kafka_offset bigint NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (topic, partition, kafka_offset));
-    CREATE TABLE IF NOT EXISTS {schema}.status_dead_letters (
-        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        topic text NOT NULL, partition integer NOT NULL, kafka_offset bigint NOT NULL,
-        key bytea, value bytea,
-        reason text NOT NULL,
-        dead_lettered_at timestamptz NOT NULL DEFAULT now(),
-        UNIQUE (topic, partition, kafka_offset));
     """

@@ -21,9 +21,10 @@ async def test_live_and_ready_name_every_background_task(casework):
     checks = report["checks"]
     assert checks["database"] == {"ok": True} and checks["kafka"] == {"ok": True}
     tasks = {task["task"]: task["state"] for task in checks["tasks"]["tasks"]}
-    schema, consumer = casework.settings.db_schema, casework.settings.kafka.topic("casework.open-cases-from-referrals")
-    assert tasks == {f"relay:{schema}": "running", f"subscriber:{consumer}": "running", f"replays:{consumer}": "running",
-                     "monitor": "running", "housekeeping": "running"}
+    schema, kafka = casework.settings.db_schema, casework.settings.kafka
+    consumers = [kafka.topic("casework.open-cases-from-referrals"), kafka.topic("casework.partner-referrals")]
+    assert tasks == {f"relay:{schema}": "running", "monitor": "running", "housekeeping": "running",
+                     **{f"{loop}:{consumer}": "running" for consumer in consumers for loop in ("subscriber", "replays")}}
     assert REGISTRY.get_sample_value("vantrum_task_up", {"task": f"relay:{schema}"}) == 1.0
     assert checks["lag"]["ok"] and checks["lag"]["limit"] == casework.settings.background.ready_max_lag
 

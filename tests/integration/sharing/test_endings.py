@@ -9,7 +9,9 @@ import random
 from datetime import UTC, datetime
 
 from contracts import topics
-from eventkit import access, erasure
+from uuid import UUID
+
+from eventkit import access, erasure, parked
 from eventkit.consumer import DEAD_LETTER_TOPIC, DLQ_REASON
 from eventkit.personnummer import luhn_ok
 from eventkit.pseudonym import normalise_personnummer
@@ -91,6 +93,17 @@ async def test_a_status_on_an_unknown_reference_is_dead_lettered_with_the_reason
     announced = await read_topic(world.settings.kafka, world.topic(DEAD_LETTER_TOPIC), expected=2)
     assert {dict(r.headers)[DLQ_REASON].decode().split(":")[0] for r in announced} >= {"reference-unknown"}
 
+    # Listed where every service's dead letters are (python -m sharing dead-letters), and replayable: Bryggan's is
+    # applied again, once, and set aside again for the same reason (it is still not Bryggan's referral).
+    async with world.pool.acquire() as conn:
+        listed = await parked.dead_letters(conn, world.schema)
+        [bryggans] = [p for p in listed if ".bryggan." in p.topic]
+        assert await parked.request_replay(conn, world.schema, [UUID(bryggans.id)]) == 1
+    replayed = await eventually(lambda: world.pool.fetchrow(
+        f"SELECT replays, reason FROM {world.schema}.dead_letters WHERE id = $1 AND replays > 0", UUID(bryggans.id)))
+    assert replayed["replays"] == 1 and replayed["reason"].startswith("reference-unknown:")
+    assert [s["status"] for s in (await world.consent_view(consent["consent_id"]))["statuses"]] == ["received"]
+
 
 async def _with_status(world: World, consent_id: str):
     view = await world.consent_view(consent_id)
@@ -98,7 +111,7 @@ async def _with_status(world: World, consent_id: str):
 
 
 async def _dead_letters(world: World, count: int):
-    rows = await world.pool.fetch(f"SELECT topic, reason FROM {world.schema}.status_dead_letters")
+    rows = await world.pool.fetch(f"SELECT topic, reason FROM {world.schema}.dead_letters")
     return rows if len(rows) >= count else None
 
 
@@ -141,3 +154,28 @@ async def test_a_consent_withdrawn_before_its_offer_went_out_sends_the_partner_n
             assert [(r["kind"], r["sent_at"], r["cancelled_at"] is not None) for r in rows] == [("offered", None, True)]
             attempts = await store.pool.fetchval(f"SELECT count(*) FROM {store.schema}.delivery_attempts")
             assert attempts == 0, "nothing about the person was sent"
+
+
+async def test_two_schedulers_at_once_expire_each_consent_exactly_once(world: World):
+    """As two running copies of the service would: FOR UPDATE SKIP LOCKED, and the decider refuses a second end."""
+    import asyncio
+    from datetime import timedelta
+
+    from sharing.scheduler import ExpiryScheduler
+
+    await world.register()
+    ids = [(await world.consent(personnummer=a_personnummer(), given_at="2021-01-01T10:00:00+00:00", valid_days=1,
+                                reach_by="drop_in", phone=None))["consent_id"] for _ in range(6)]
+    store = world.app.state.store
+    later = lambda: datetime.now(UTC) + timedelta(minutes=1)  # noqa: E731
+    await asyncio.gather(*(ExpiryScheduler(store.pool, store, later, 0.1).expire_due() for _ in range(3)))
+    await eventually(lambda: _all_ended(world, ids), timeout=20)  # the service's own loop takes part too
+    counts = await world.pool.fetch(
+        f"SELECT stream_id, count(*) AS n FROM {world.schema}.events WHERE type = 'ConsentExpired' "
+        "AND stream_id = ANY($1::text[]) GROUP BY stream_id", ids)
+    assert {r["stream_id"]: r["n"] for r in counts} == dict.fromkeys(ids, 1)
+
+
+async def _all_ended(world: World, ids: list[str]):
+    return await world.pool.fetchval(f"SELECT bool_and(ended_at IS NOT NULL) FROM {world.schema}.consents "
+                                     "WHERE consent_id = ANY($1::text[])", ids)

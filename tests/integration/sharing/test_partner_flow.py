@@ -3,6 +3,7 @@ PostgreSQL and Keycloak; after a withdrawal the partner's topic gets the withdra
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -53,6 +54,10 @@ async def test_consent_referral_status_and_withdrawal_over_kafka(world: World):
                        "status": "in-progress", "contacted_at": contacted, "at": contacted}, reference)
     view = await eventually(lambda: _with_status(world, consent["consent_id"]), timeout=30)
     assert view["latest_status"] == "in-progress" and view["statuses"][0]["via"] == "kafka"
+    # The monitor measures the status consumer's lag on the partner's topic (and /health/ready judges it).
+    monitor, group = world.app.state.runtime.monitor, world.topic("sharing.partner-statuses")
+    lag = await eventually(lambda: asyncio.sleep(0, {k: v for k, v in monitor.lag.items() if k[0] == group}), timeout=30)
+    assert {topic for _, topic, _ in lag} == {world.topic(topics.partner_statuses("ria"))}
 
     # Withdrawn: the partner is told, and the compacted topic gets a tombstone for the reference.
     response = await world.staff.post(f"/consents/{consent['consent_id']}/withdrawal", json={})
@@ -128,3 +133,20 @@ async def test_a_partner_reports_only_on_its_own_references(world: World):
     assert view["latest_status"] == "accepted" and view["statuses"][0]["via"] == "webhook"
     staff_token = await world.staff.post("/partner-api/statuses", json=status)
     assert staff_token.status_code in (401, 403)
+
+
+async def test_ready_names_every_background_task(world: World):
+    response = await eventually(lambda: _ready(world), timeout=30)
+    tasks = {task["task"]: task["state"] for task in response["checks"]["tasks"]["tasks"]}
+    kafka = world.settings.kafka
+    consumers = [kafka.topic("sharing.partner-feed"), kafka.topic("sharing.end-consents")]
+    assert tasks == {f"relay:{world.schema}": "running", f"relay:{world.schema}_directory": "running",
+                     "monitor": "running", "housekeeping": "running", "sharing:consent-expiry": "running",
+                     "sharing:deliveries": "running", "sharing:partner-statuses": "running",
+                     "sharing:partner-statuses-replays": "running",
+                     **{f"{loop}:{consumer}": "running" for consumer in consumers for loop in ("subscriber", "replays")}}
+
+
+async def _ready(world: World):
+    response = await world.staff.get("/health/ready")
+    return response.json() if response.status_code == 200 else None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from prometheus_client import REGISTRY
 
 from eventkit.testing import eventually
 from sharing.references import webhook_secret
@@ -33,8 +34,8 @@ def documented_recipe():
 class Receiver:
     """A partner's webhook endpoint: 500 for the first ``failures`` requests, then 200; keeps what it got."""
 
-    def __init__(self, failures: int = 1) -> None:
-        self.failures, self.received = failures, []
+    def __init__(self, failures: int = 1, failing_status: int = 500) -> None:
+        self.failures, self.failing_status, self.received = failures, failing_status, []
         self.app = FastAPI()
         self.app.post("/hooks/vantrum")(self.receive)
         with socket.socket() as probe:
@@ -49,7 +50,7 @@ class Receiver:
 
     async def receive(self, request: Request) -> Response:
         self.received.append((dict(request.headers), await request.body()))
-        return Response(status_code=500 if len(self.received) <= self.failures else 200)
+        return Response(status_code=self.failing_status if len(self.received) <= self.failures else 200)
 
     async def __aenter__(self) -> Receiver:
         self.task = asyncio.create_task(self.server.serve())
@@ -63,6 +64,7 @@ class Receiver:
 
 async def test_a_webhook_is_signed_retried_after_a_500_and_logged(world: World):
     verify = documented_recipe()
+    before = {outcome: _count(outcome) for outcome in ("retrying", "delivered")}
     async with Receiver(failures=1) as receiver:
         await world.register(delivery="webhook", webhook_url=receiver.url)
         consent = await world.consent(reach_by="sms")
@@ -95,6 +97,7 @@ async def test_a_webhook_is_signed_retried_after_a_500_and_logged(world: World):
         assert failed["error"] == "HTTP 500" and failed["next_attempt_at"] is not None
         assert succeeded["next_attempt_at"] is None and succeeded["message_id"] == headers["webhook-id"]
         assert failed["at"] < succeeded["at"] and failed["channel"] == "webhook" and failed["kind"] == "offered"
+        assert {o: _count(o) - n for o, n in before.items()} == {"retrying": 1, "delivered": 1}, "what the alerts read"
 
         # The withdrawal goes the same way, and nothing follows it.
         await world.staff.post(f"/consents/{consent['consent_id']}/withdrawal", json={})
@@ -105,6 +108,11 @@ async def test_a_webhook_is_signed_retried_after_a_500_and_logged(world: World):
         assert withdrawn == {"kind": "referral_withdrawn", "reference": offer["reference"],
                              "reason": "consent_withdrawn", "withdrawn_at": withdrawn["withdrawn_at"]}
         verify(secret, receiver.received[2][0], receiver.received[2][1])
+
+
+def _count(outcome: str) -> float:
+    return REGISTRY.get_sample_value("vantrum_partner_deliveries_total",
+                                     {"partner": "ria", "channel": "webhook", "outcome": outcome}) or 0.0
 
 
 async def _delivered(world: World):
@@ -118,3 +126,21 @@ async def test_the_delivery_log_is_for_managers(world: World):
     await world.register()
     assert (await world.staff.get("/partners/ria/deliveries")).status_code == 403
     assert (await world.manager.get("/partners/ria/deliveries")).status_code == 200
+
+
+async def test_a_refusal_other_than_a_server_error_ends_the_delivery_without_retries(world: World):
+    async with Receiver(failures=5, failing_status=410) as receiver:
+        await world.register(delivery="webhook", webhook_url=receiver.url)
+        consent = await world.consent(reach_by="drop_in", phone=None)
+        assert (await world.refer(consent["consent_id"])).status_code == 200
+        log = await eventually(lambda: _attempted(world), timeout=20)
+        await asyncio.sleep(1.5)  # several looks of the delivery loop: nothing is tried again
+        assert len(receiver.received) == 1
+        [attempt] = (await world.manager.get("/partners/ria/deliveries")).json()
+        assert attempt == log[0] and attempt["status_code"] == 410 and attempt["next_attempt_at"] is None
+        assert await world.pool.fetchval(f"SELECT gave_up_at IS NOT NULL FROM {world.schema}.deliveries")
+
+
+async def _attempted(world: World):
+    log = (await world.manager.get("/partners/ria/deliveries")).json()
+    return log or None

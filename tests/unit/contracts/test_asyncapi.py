@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from casework.app import SOURCE as CASEWORK_SOURCE
+from casework.partners import FollowPartnerReferrals
 from casework.referrals import OpenCasesFromReferrals
 from feedback.app import SOURCE as FEEDBACK_SOURCE
 from feedback.cases import FollowCases
@@ -100,7 +101,8 @@ def test_the_headers_schema_describes_what_the_kit_really_sends():
 
 
 def test_the_consumers_named_are_the_services_real_handlers():
-    assert asyncapi.CONSUMERS["casework"][1] == OpenCasesFromReferrals.registry.type_names
+    assert asyncapi.CONSUMERS["casework"][1] == \
+        OpenCasesFromReferrals.registry.type_names | FollowPartnerReferrals.registry.type_names
     assert asyncapi.CONSUMERS["insight"][1] == {cls.type_name() for cls in APPLY} | FeedbackProjection.registry.type_names
     assert asyncapi.CONSUMERS["feedback"][1] == FollowCases.registry.type_names
     assert asyncapi.CONSUMERS["intake"][1] == CasesOfPeople.registry.type_names
