@@ -68,7 +68,8 @@ def create_app(settings: InsightSettings | None = None) -> FastAPI:
                     lambda: follower.consumer.inbox if follower.consumer else None))
                 runtime.supervise("insight:gauges", lambda: gauges.keep_fresh(reader, settings))
                 runtime.supervise("insight:feedback", feedback_views.follow(settings, runtime))
-                for name, loop in sharing_views.follow(settings, runtime, after=lambda: bool(follower.consumer and follower.consumer.started)):
+                for name, loop in sharing_views.follow(  # notices and partners, once the journey's views are prepared
+                        settings, runtime, after=lambda: bool(follower.consumer and follower.consumer.started)):
                     runtime.supervise(name, loop)
                 yield
         finally:
