@@ -101,11 +101,12 @@ def test_the_command_line_prints_the_lag_table(settings, monkeypatch):
     assert "consumer lag" in result.output and "committed" in result.output
 
 
-async def test_casework_exports_the_lag_of_its_consumer(casework):
+async def test_casework_exports_the_lag_of_its_consumers(casework):
     service, client = casework
+    consumers = {service.kafka.topic("casework.open-cases-from-referrals"), service.kafka.topic("casework.partner-referrals")}
 
     async def lag():
         (found,) = await statuses(client, {"casework": "http://casework"})
-        return found.lag or None
+        return found.lag if set(found.lag) == consumers else None
 
-    assert await eventually(lag, timeout=5) == {service.kafka.topic("casework.open-cases-from-referrals"): 0}
+    assert await eventually(lag, timeout=10) == dict.fromkeys(consumers, 0)
