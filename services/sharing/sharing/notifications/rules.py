@@ -29,7 +29,7 @@ event it asks ``decide`` what that event's change means, and appends what comes 
 A notice's id is a UUID5 of its kind, its fact and its recipient, so a redelivered or replayed event, or the
 same fact found from either of its two events, makes the same id and the store keeps it once. The facts do not
 depend on the order events arrive in: a passing that arrives late is judged in every window it falls in
-(tested with every order, ``tests/unit/sharing/notifications``).
+(property tests feed the same facts in shuffled orders, ``tests/unit/sharing/notifications``).
 
 Outreach contacts are not counted as open: an outreach contact has no end but the case request, so it would
 stay open forever. Their case request still counts as a passing.
