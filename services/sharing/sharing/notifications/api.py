@@ -49,6 +49,19 @@ class NoticeView(BaseModel):
     acknowledged_at: AwareDatetime | None = None
 
 
+class LogEntry(BaseModel):
+    """One event of the notice's stream: the log of who was notified of what, when, and who acknowledged."""
+
+    event: str
+    administration: Code
+    by: str | None = Field(None, description="Who acknowledged (None: the notification itself, by the service)")
+    recorded_at: AwareDatetime = Field(description="When it was stored (and so published)")
+
+
+class NoticeWithLog(NoticeView):
+    log: list[LogEntry]
+
+
 class AcknowledgeRequest(Body):
     note: FreeText | None = Field(None, description="What the administration does about it (sealed with the person's key)")
 
@@ -75,6 +88,20 @@ async def list_notices(request: Request, purpose: access.RequiredPurpose,
             ORDER BY raised_at DESC, notice_id LIMIT $3""", administration, open_only, limit)
     await request.app.state.audit.read(access.Actor.of(request, purpose), "notices", [r["notice_id"] for r in rows])
     return [_view(row) for row in rows]
+
+
+@router.get("/{notice_id}", summary="One notice of your administration and its log (logged with the purpose given)")
+async def get_notice(notice_id: NoticeId, request: Request, purpose: access.RequiredPurpose) -> NoticeWithLog:
+    notices = store.of(request.app)
+    row = await notices.pool.fetchrow(f"SELECT {COLUMNS} FROM {notices.schema}.notices WHERE notice_id = $1", notice_id)
+    if row is None or not request.state.grant.sees(row["administration"]):
+        raise domain.not_found(notice_id)
+    events = await notices.pool.fetch(
+        f"""SELECT type, data->>'acknowledged_by' AS by, recorded_at FROM {notices.schema}.events
+            WHERE stream_id = $1 ORDER BY version""", rules.stream_of(notice_id))
+    await request.app.state.audit.read(access.Actor.of(request, purpose), "notice", [notice_id])
+    return NoticeWithLog(**dict(row), log=[LogEntry(event=e["type"], administration=row["administration"], by=e["by"],
+                                                    recorded_at=e["recorded_at"]) for e in events])
 
 
 def _within_reach(request: Request, notice_id: str) -> Decider:

@@ -140,8 +140,14 @@ async def test_a_journey_passed_on_twice_is_told_to_both_administrations_once_ea
         notice)
     assert [(r["kind"], r["action"], r["staff"]) for r in log] == [("read", "notices", "handler-sof"),
                                                                     ("change", "AcknowledgeNotice", "handler-sof")]
+    # (the read of the notice itself, below, adds its own row)
     stream = await s.load(f"notice-{notice}")
     assert [type(e).__name__ for e in stream[1]] == ["NoticeRaised", "NoticeAcknowledged"]
+    logged = await client.get(f"/notices/{notice}", headers=PURPOSE, auth=DemoUser("handler-sof"))
+    assert logged.status_code == 200, logged.text
+    assert [(e["event"], e["by"]) for e in logged.json()["log"]] == [("NoticeRaised", None),
+                                                                     ("NoticeAcknowledged", "handler-sof")]
+    assert (await client.get(f"/notices/{notice}", headers=PURPOSE, auth=DemoUser("handler-amf"))).status_code == 404
 
 
 async def test_open_in_two_is_told_once_and_an_erased_persons_view_goes(sharing):
