@@ -248,6 +248,11 @@ class EventConsumer:
         )
         await self._consumer.start()
 
+    @property
+    def started(self) -> bool:
+        """Prepared (its schema, inbox and tables made) and subscribed."""
+        return self._consumer is not None
+
     async def stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()

@@ -46,10 +46,13 @@ from outreach.app import create_app as create_outreach
 from outreach.commands import RecordFirstEncounter
 from outreach.domain import decider as outreach_decider
 from outreach.settings import OutreachSettings
+from contracts.sharing import NoticeRaised
 from sharing import directory as sharing_directory
 from sharing.app import create_app as create_sharing
 from sharing.commands import GiveConsent, PartnerEntry, RegisterPartner
 from sharing.domain import consent_decider, partner_decider, partner_stream
+from sharing.notifications import store as notice_stores
+from sharing.notifications.people import raise_notice
 from sharing.settings import SharingSettings
 
 pytestmark = pytest.mark.integration
@@ -153,7 +156,15 @@ async def sharing_subjects(app: FastAPI) -> dict[str, dict[str, str]]:
             consent_id=consent_id, person_ref="p-" + uuid4().hex, partner="ria", partner_standing="listed",
             purpose="drop_in_support", reach_by="drop_in", administration=administration, recorded_by="anna.h",
             given_at=now, expires_at=now + timedelta(days=30), recorded_at=now), Metadata(time=now))
-    return {"consent_id": consents, "code": {SOC: "ria", AMF: "ria"}}
+    notices = {}  # a notice to each administration (sharing.notifications), as its consumer raises one
+    for administration, other in ((SOC, AMF), (AMF, SOC)):
+        notice = NoticeRaised(notice_id=str(uuid4()), kind="case_transferred", administration=administration,
+                              person_ref="p-" + uuid4().hex, own_ids=["case-x"], other_administrations=[other],
+                              raised_at=now)
+        async with app.state.store.pool.acquire() as conn:
+            await raise_notice(conn, notice_stores.of(app), notice, Metadata(time=now))
+        notices[administration] = notice.notice_id
+    return {"consent_id": consents, "code": {SOC: "ria", AMF: "ria"}, "notice_id": notices}
 
 
 def is_client_page(service: str, path: str) -> bool:

@@ -13,7 +13,7 @@ from eventkit.consumer import replay_forever
 from eventkit.db import close_pool, create_pool
 from eventkit.runtime import Runtime
 
-from . import api, dashboard, feedback_dashboard, feedback_views, gauges, signin
+from . import api, dashboard, feedback_dashboard, feedback_views, gauges, sharing_dashboard, sharing_views, signin
 from .follower import LiveFollower, live_generation
 from .queries import Reader
 from .settings import InsightSettings
@@ -35,6 +35,8 @@ def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> Fa
     app.include_router(api.router)
     feedback_views.install(app)
     feedback_dashboard.install(app)
+    sharing_views.install(app)
+    sharing_dashboard.install(app)
     app.include_router(permissions.audit_router("insight"))
     app.include_router(health.router)
     dashboard.install(app)
@@ -66,6 +68,9 @@ def create_app(settings: InsightSettings | None = None) -> FastAPI:
                     lambda: follower.consumer.inbox if follower.consumer else None))
                 runtime.supervise("insight:gauges", lambda: gauges.keep_fresh(reader, settings))
                 runtime.supervise("insight:feedback", feedback_views.follow(settings, runtime))
+                for name, loop in sharing_views.follow(  # notices and partners, once the journey's views are prepared
+                        settings, runtime, after=lambda: bool(follower.consumer and follower.consumer.started)):
+                    runtime.supervise(name, loop)
                 yield
         finally:
             await close_pool(reader_pool)

@@ -101,6 +101,8 @@ UI: dict[str, tuple[str, str]] = {
     "other_language": ("In English", "På svenska"),
     "nav_waits": ("Väntan och utfall", "Waits and outcomes"),
     "nav_feedback": ("Synpunkter och uppföljning", "Feedback and follow-up"),
+    "nav_notices": ("Aviseringar", "Notifications"),
+    "nav_partners": ("Samarbetspartner", "Partners"),
     "signed_in_as": ("Inloggad som", "Signed in as"),
     "administration_of": ("förvaltning", "administration"),
     "no_administration": ("ingen förvaltning", "no administration"),

@@ -21,6 +21,8 @@ class InsightSettings(Settings):
         """The API's connections: the reader role, or (no ``db_role``: the DSN's user) the same login as the rest."""
         return self.login.model_copy(update={"user": self.reader_role}) if self.db_role else self.login
     port: int = 8004
+    sharing_url: str = "http://127.0.0.1:8006"
+    """Where staff reach the sharing service's API: the notifications page shows its acknowledge call and links there."""
     at_risk_days: int = Field(14, ge=1)
     municipality: str = Field("1283", pattern=r"^[0-9]{4}$")
     """Kolada's municipality code for the national measures' CSV (1283: Helsingborg, where the seeds come from)."""

@@ -20,7 +20,7 @@ from eventkit.eventstore import EventStore
 from eventkit.monitor import ConsumerGroup
 from eventkit.runtime import Runtime
 
-from . import api, partner_api
+from . import api, notifications, partner_api
 from .feed import DeliveryLoop, PartnerTopics, QueueDeliveries
 from .reactions import EndConsents
 from .scheduler import ExpiryScheduler
@@ -43,18 +43,20 @@ def directory_store(pool: asyncpg.Pool, settings: SharingSettings) -> EventStore
 STORES: list[Callable[[asyncpg.Pool, SharingSettings], EventStore]] = [
     consent_store,  # first: the API's own (app.state.store), beside which the service's tables and access log live
     directory_store,
+    notifications.make_store,
 ]
 """One event store per topic the service writes."""
 
 HANDLERS: list[Callable[[Sequence[EventStore], SharingSettings], Handler]] = [
     lambda stores, settings: QueueDeliveries(stores[0], settings.kafka),
     lambda stores, settings: EndConsents(stores[0], settings.kafka),
+    notifications.follow_people,
 ]
 """The consumers, each with its consumer group. They keep their inbox in the service's schema (where the kit's
 dead-letter commands look), and an inbox row is per event: so no two of them may apply the same event type, or the
 second would take it for a duplicate. One handler per event type (tests/unit/sharing/test_wiring.py checks it)."""
 
-STAFF_ROUTERS: list[APIRouter] = [api.router]
+STAFF_ROUTERS: list[APIRouter] = [api.router, notifications.router]
 """Routes for staff, guarded by the rules' kind of use from the HTTP method (``write_service_app``)."""
 GUARDED_ROUTERS: list[APIRouter] = [api.directory_router, partner_api.router]
 """Routes that name their own kind of use in their guard (the directory; the partners' own API)."""

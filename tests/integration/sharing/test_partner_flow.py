@@ -139,8 +139,10 @@ async def test_ready_names_every_background_task(world: World):
     response = await eventually(lambda: _ready(world), timeout=30)
     tasks = {task["task"]: task["state"] for task in response["checks"]["tasks"]["tasks"]}
     kafka = world.settings.kafka
-    consumers = [kafka.topic("sharing.partner-feed"), kafka.topic("sharing.end-consents")]
+    consumers = [kafka.topic("sharing.partner-feed"), kafka.topic("sharing.end-consents"),
+                 kafka.topic("sharing.notices.follow-people")]  # the last: sharing.notifications
     assert tasks == {f"relay:{world.schema}": "running", f"relay:{world.schema}_directory": "running",
+                     f"relay:{world.schema}_notices": "running",
                      "monitor": "running", "housekeeping": "running", "sharing:consent-expiry": "running",
                      "sharing:deliveries": "running", "sharing:partner-statuses": "running",
                      "sharing:partner-statuses-replays": "running",
