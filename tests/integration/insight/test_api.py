@@ -135,4 +135,4 @@ async def test_the_national_measures_download_in_koladas_csv_shape(client):
     lines = response.text.splitlines()
     assert lines[0] == "kpi,municipality,period,gender,value"
     # the KPI ids and the municipality are settings (kolada_kpis, municipality); test_golden works out the values
-    assert "decision_days,1283,2024,T,13.5" in lines and "reactualised_12m,1283,2023,M,0.0" in lines
+    assert "U31402,1283,2024,T,13.5" in lines and "reactualised_12m,1283,2023,M,0.0" in lines
