@@ -1,6 +1,7 @@
 """A sharing service in a namespace of its own, on the real Kafka, PostgreSQL and Keycloak; staff sign in as demo
-users of the local realm. A partner signs in with a token of its own identity provider (served in memory: the demo
-realm has no partner client), verified by the service exactly as any token."""
+users of the local realm. Partners mostly sign in with tokens of an identity provider served in memory (any partner
+code, any claims), verified by the service exactly as any token; test_partner_flow also signs in as the realm's own
+partner-ria client."""
 
 from __future__ import annotations
 

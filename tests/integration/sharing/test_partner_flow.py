@@ -7,6 +7,8 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
+import httpx
+
 from contracts import topics
 from eventkit.testing import eventually
 
@@ -152,3 +154,25 @@ async def test_ready_names_every_background_task(world: World):
 async def _ready(world: World):
     response = await world.staff.get("/health/ready")
     return response.json() if response.status_code == 200 else None
+
+
+async def test_a_partner_signs_in_with_its_own_client_at_the_real_identity_provider(world: World):
+    """The local realm's partner-ria client (client credentials, role partner, administration ria), not a test key."""
+    await world.register(delivery="webhook", webhook_url="http://127.0.0.1:9/never")
+    consent = await world.consent()
+    referral = (await world.refer(consent["consent_id"])).json()
+    reference = await world.pool.fetchval(f"SELECT reference FROM {world.schema}.referrals WHERE referral_id = $1",
+                                          referral["referral_id"])
+    issuer = world.settings.auth.issuer
+    answer = httpx.post(f"{issuer}/protocol/openid-connect/token", timeout=30, data={
+        "grant_type": "client_credentials", "client_id": "partner-ria", "client_secret": "partner-ria-local-secret"})
+    assert answer.status_code == 200, answer.text
+    signed_in = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=world.app), base_url="http://sharing",
+                                 headers=signed_in) as ria:
+        status = {"referral_id": referral["referral_id"], "reference": reference, "status": "received",
+                  "at": datetime.now(UTC).isoformat()}
+        assert (await ria.post("/partner-api/statuses", json=status)).status_code == 200
+        assert (await ria.get("/consents/" + consent["consent_id"], headers={"X-Purpose": "handling"})).status_code \
+            == 403, "a partner reads nothing of ours"
+    assert (await world.consent_view(consent["consent_id"]))["latest_status"] == "received"
