@@ -35,11 +35,12 @@ LOCKED_BY = {CaseOpened: "person_ref", PersonErased: "person_ref"}
 
 
 async def lock(conn: asyncpg.Connection, person_refs: Iterable[str]) -> None:
-    """Each person's transaction lock, in one order (two batches locking the same people never wait on each other
-    in a circle)."""
+    """Each person's transaction lock in this generation (advisory locks are the whole database's: another
+    generation or namespace need not wait), in one order (two batches locking the same people never wait on each
+    other in a circle)."""
     if people := sorted(set(person_refs)):
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('person:' || p)) FROM unnest($1::text[]) AS p",
-                           people)
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':person:' || p)) "
+                           "FROM unnest($1::text[]) AS p", people)
 
 
 def person_erased(envelope: Envelope, event: PersonErased) -> Writes:
