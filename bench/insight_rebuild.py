@@ -39,10 +39,10 @@ from .results import Goal, append  # noqa: E402
 CHUNK = 10_000
 
 
-def chunks(journeys: int):
+def chunks(journeys: list):
     """The simulated log, ``CHUNK`` events or so at a time: a million events at once would not fit in memory."""
     chunk = []
-    for journey in simulated_journeys(journeys):
+    for journey in journeys:
         entry, case = journey_events(journey)
         chunk += entry + case
         if len(chunk) >= CHUNK:
@@ -71,10 +71,13 @@ async def main(journeys: int, ns: str | None) -> None:
     producer = await start_producer(settings.kafka)
     insight = insight_settings(settings, ns or namespace())
     await prepare_topics(insight)
+    # Drawn before the consumer joins its group: drawing 100,000 journeys holds the event loop longer than the
+    # group's session timeout, and the consumer would be thrown out of its group.
+    drawn = simulated_journeys(journeys)
     first = await live_generation(insight)
     incremental = await consumer_for(pool, producer, insight, first)
     incremental_seconds, events, rss = 0.0, 0, {}
-    for chunk in chunks(journeys):
+    for chunk in chunks(drawn):
         await publish(producer, insight, chunk)  # not timed: the incremental projection's time is its catching up
         started = time.monotonic()
         await incremental.run_until_caught_up(timeout=900)
