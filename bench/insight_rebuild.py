@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -65,7 +66,8 @@ def rss_mb() -> float:
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
 
 
-async def main(journeys: int, ns: str | None) -> None:
+async def run(journeys: int, ns: str | None = None) -> tuple[int, int, list[tuple[str, float]], list[Goal], dict]:
+    """(events, cases, rows, goals, RSS by events applied); fails loudly if the rebuilt views differ."""
     settings = Settings(mode="dev")  # pseudonymises nobody: the development key is fine
     pool = await create_pool(settings.postgres)
     producer = await start_producer(settings.kafka)
@@ -104,12 +106,16 @@ async def main(journeys: int, ns: str | None) -> None:
         if await pool.fetchval(f"SELECT count(*) FROM {insight.db_schema}.generations WHERE state = 'live' "
                                "AND number > $1", first.number):
             break
+    if rebuild.done():
+        rebuild.result()  # it ended before switching: its error
     new = await pool.fetchrow(f"SELECT * FROM {insight.db_schema}.generations WHERE state = 'live'")
     cases = await pool.fetchval(f"SELECT count(*) FROM {new['schema_name']}.case_measures")
     if differing := await differences(pool, first.schema, new["schema_name"]):
         raise SystemExit(f"rebuild differs from the incremental views in {differing} rows of {cases} cases")
     print(f"rebuild equals incremental on {cases:,} cases")
     rebuild.cancel()  # in its grace period: the report is in the generations table, the old one is dropped below
+    with contextlib.suppress(asyncio.CancelledError):
+        await rebuild
     rebuild_seconds = (new["live_since"] - new["created_at"]).total_seconds()
     await pool.execute(f"DROP SCHEMA {first.schema} CASCADE")
     await producer.stop()
@@ -118,11 +124,16 @@ async def main(journeys: int, ns: str | None) -> None:
     rows = [("raw AIOKafkaConsumer read of the same log", events / raw_seconds),
             ("incremental projection (10,000-event chunks, caught up after each)", events / incremental_seconds),
             ("rebuild into a new generation from offset zero (created → live)", events / rebuild_seconds)]
-    for label, rate in rows:
-        print(f"{label:<70} {rate:>10,.0f} events/s")
     raw = rows[0][1]
     goals = [Goal("B1", f"rebuild of {events:,} events / raw read", rows[2][1] / raw, 0.5),
              Goal("B2", "incremental / raw read", rows[1][1] / raw, 0.25)]
+    return events, cases, rows, goals, rss
+
+
+async def main(journeys: int, ns: str | None) -> None:
+    events, cases, rows, goals, rss = await run(journeys, ns)
+    for label, rate in rows:
+        print(f"{label:<70} {rate:>10,.0f} events/s")
     for goal in goals:
         print(goal.row())
     memory = ", ".join(f"{n:,} events {mb:,.0f} MB" for n, mb in rss.items())
