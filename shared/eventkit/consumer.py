@@ -61,6 +61,14 @@ class Handler(Protocol):
     async def handle(self, conn: asyncpg.Connection, envelope: Envelope, event: Event) -> None: ...
 
 
+class BatchHandler(Handler, Protocol):
+    """A handler that can also take a whole batch at once: the inbox then writes the batch's ids in one statement
+    and hands it the new events together, so it can write them set-wise (insight's projection). If the batch
+    fails for good, the inbox falls back to ``handle`` event by event, to dead-letter just the one that fails."""
+
+    async def handle_batch(self, conn: asyncpg.Connection, batch: Sequence[tuple[Envelope, Event]]) -> None: ...
+
+
 async def prepare(pool: asyncpg.Pool, handler: Handler) -> None:
     """Create the handler's schema, inbox and tables (idempotent)."""
     async with pool.acquire() as conn, conn.transaction():
@@ -104,14 +112,45 @@ class Inbox:
         self.handler, self.pool, self.producer, self.dead_letter_topic = handler, pool, producer, dead_letter_topic
 
     async def apply(self, records: Sequence[ConsumerRecord]) -> None:
-        """One partition's fetched records in one transaction (a commit, an fsync, per event would cap us at a few
+        """One partition's fetched records (a whole fetch, for a ``BatchHandler``) in one transaction (a commit, an fsync, per event would cap us at a few
         hundred a second). Raises only transient errors (``errors.is_transient``), and then nothing of the batch was kept."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(f"SET LOCAL search_path TO {self.handler.schema}")
             keys = await keyring.keys(conn, sealed_subjects(record.value for record in records if record.value))
-            for record in records:
-                await self.process(conn, record, keys=keys)
+            if hasattr(self.handler, "handle_batch"):
+                await self._apply_batch(conn, records, keys)
+            else:
+                for record in records:
+                    await self.process(conn, record, keys=keys)
         EVENTS_CONSUMED.labels(self.handler.name).inc(len(records))
+
+    async def _apply_batch(self, conn: asyncpg.Connection, records: Sequence[ConsumerRecord],
+                           keys: Mapping[str, bytes]) -> None:
+        """``process`` for a whole batch: one inbox statement, one ``handle_batch``; the same effect, exactly once."""
+        decoded = [(record, *item) for record in records if (item := await self._decode(conn, record, keys))]
+        if not decoded:
+            return
+        fresh = {row[0] for row in await conn.fetch(
+            """INSERT INTO inbox (event_id, topic, partition, kafka_offset)
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::bigint[])
+               ON CONFLICT (event_id) DO NOTHING RETURNING event_id""",
+            [e.id for _, e, _ in decoded], [r.topic for r, _, _ in decoded], [r.partition for r, _, _ in decoded],
+            [r.offset for r, _, _ in decoded])}
+        new = []
+        for record, envelope, event in decoded:  # an id seen before, or twice in this batch, is applied once
+            if envelope.id in fresh:
+                fresh.discard(envelope.id)
+                new.append((record, envelope, event))
+        if skipped := len(decoded) - len(new):
+            DUPLICATES_SKIPPED.labels(self.handler.name).inc(skipped)
+        try:
+            async with conn.transaction():  # savepoint: a failed batch leaves no half-written view
+                await self.handler.handle_batch(conn, [(envelope, event) for _, envelope, event in new])
+        except Exception as error:
+            if is_transient(error):
+                raise
+            for record, envelope, event in new:  # find the one that fails, and keep the others
+                await self._handle(conn, record, envelope, event)
 
     async def process(self, conn: asyncpg.Connection, record: ConsumerRecord, replay: bool = False,
                       keys: Mapping[str, bytes] | None = None) -> None:
@@ -120,19 +159,11 @@ class Inbox:
         ``replay`` (a dead letter asked for again) lets an event whose earlier attempt was dead-lettered be
         applied once: its inbox row is taken over instead of counting as a duplicate. ``keys`` open sealed fields
         (fetched for the whole batch; an erased person's fields read as erased)."""
-        try:
-            envelope = from_record(record.value, record.headers)
-        except InvalidEnvelope as error:
-            return await self.dead_letter(conn, record, None, str(error))
-        if envelope.type not in self.handler.registry:
-            return
         if keys is None:
             keys = await keyring.keys(conn, sealed_subjects([record.value or b""]))
-        try:
-            data = opened(self.handler.registry, envelope.type, envelope.data, keys)
-            event = self.handler.registry.decode(envelope.type, envelope.schemaversion, data)
-        except (UnknownEvent, InvalidEventData, SealingError) as error:
-            return await self.dead_letter(conn, record, envelope.id, str(error))
+        if (decoded := await self._decode(conn, record, keys)) is None:
+            return
+        envelope, event = decoded
         first_time = await conn.fetchval(
             """INSERT INTO inbox (event_id, topic, partition, kafka_offset) VALUES ($1, $2, $3, $4)
                ON CONFLICT (event_id) DO UPDATE SET dead_letter_reason = NULL, applied_at = now()
@@ -143,6 +174,27 @@ class Inbox:
         if not first_time:
             DUPLICATES_SKIPPED.labels(self.handler.name).inc()
             return
+        await self._handle(conn, record, envelope, event)
+
+    async def _decode(self, conn: asyncpg.Connection, record: ConsumerRecord,
+                      keys: Mapping[str, bytes]) -> tuple[Envelope, Event] | None:
+        """The record's envelope and event; None if it is not for this handler, or unreadable (then dead-lettered)."""
+        try:
+            envelope = from_record(record.value, record.headers)
+        except InvalidEnvelope as error:
+            await self.dead_letter(conn, record, None, str(error))
+            return None
+        if envelope.type not in self.handler.registry:
+            return None
+        try:
+            data = opened(self.handler.registry, envelope.type, envelope.data, keys)
+            return envelope, self.handler.registry.decode(envelope.type, envelope.schemaversion, data)
+        except (UnknownEvent, InvalidEventData, SealingError) as error:
+            await self.dead_letter(conn, record, envelope.id, str(error))
+            return None
+
+    async def _handle(self, conn: asyncpg.Connection, record: ConsumerRecord, envelope: Envelope, event: Event) -> None:
+        """Apply one event whose inbox row is written; if it fails for good, mark the row and dead-letter it."""
         with bound_contextvars(correlation_id=envelope.correlationid, event_id=str(envelope.id)):
             try:
                 async with conn.transaction():  # savepoint: a failed apply leaves no half-written view
@@ -266,10 +318,16 @@ class EventConsumer:
     async def poll(self, timeout_ms: int = 500) -> int:
         """Process one fetch; returns how many records were handled (including dead-lettered)."""
         assert self._consumer is not None, "start() first"
-        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=500)
+        batched = hasattr(self.handler, "handle_batch")
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=5000 if batched else 500)
         applied: dict[TopicPartition, int] = {}
-        for partition, records in batches.items():
-            if await self._process_partition(partition, records):
+        if batched and batches:
+            # A handler of whole batches gets the whole fetch in one transaction: one partition's share of a
+            # fetch is a few dozen records, and a transaction (a commit, an fsync) per few dozen was most of the time.
+            if await self._process(batches):
+                applied = {partition: records[-1].offset + 1 for partition, records in batches.items()}
+        for partition, records in batches.items() if not batched else ():
+            if await self._process({partition: records}):
                 applied[partition] = records[-1].offset + 1
         # One commit for the whole fetch, not one per partition: each is a round trip to the broker that the next
         # partition's events waited behind. Whatever was applied but not committed (an error, a failed commit
@@ -278,18 +336,21 @@ class EventConsumer:
             await self._consumer.commit(applied)
         return sum(len(batches[partition]) for partition in applied)
 
-    async def _process_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> bool:
-        """Apply one partition's records; False if a transient error left them to be read again."""
+    async def _process(self, batches: Mapping[TopicPartition, list[ConsumerRecord]]) -> bool:
+        """Apply these partitions' records in one transaction; False if a transient error left them to be read again."""
         assert self._consumer is not None
         try:
-            await self.inbox.apply(records)
+            await self.inbox.apply([record for records in batches.values() for record in records])
         except Exception as error:
             if not is_transient(error):
                 raise  # a bug in the kit itself, not in one record: let the supervisor restart the loop
             # Nothing of the batch was kept: read it again, in order, after a pause (the inbox makes that safe).
-            log.warning("consumer retrying", consumer=self.handler.name, error=describe(error), offset=records[0].offset)
+            first = {partition: records[0].offset for partition, records in batches.items()}
+            log.warning("consumer retrying", consumer=self.handler.name, error=describe(error),
+                        offsets={f"{p.topic}[{p.partition}]": offset for p, offset in first.items()})
             CONSUMER_RETRIES.labels(self.handler.name).inc()
-            self._consumer.seek(partition, records[0].offset)
+            for partition, offset in first.items():
+                self._consumer.seek(partition, offset)
             await pause(self.retry_pause)
             return False
         return True

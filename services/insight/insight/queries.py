@@ -42,15 +42,14 @@ class Reader:
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Reader]:
-        """A reader over one copy of the live measures, for a page that asks a dozen questions of them.
+        """A reader over one snapshot of the live measures, for a page that asks a dozen questions of them.
 
-        Every measure is derived in the views each time it is read (``projections.views``); reading them once into
-        a temporary table (dropped with the transaction) makes the other questions cheap and consistent."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(f"CREATE TEMP TABLE measures_snapshot ON COMMIT DROP AS SELECT * FROM {self.view}")
-            await conn.execute(f"CREATE TEMP TABLE entries_snapshot ON COMMIT DROP AS SELECT * FROM {self.entries}")
+        The measures are stored (``projections.measures``), so one repeatable-read transaction is enough for the
+        answers to agree with each other; copying them into a temporary table first, as when every read derived
+        them again, cost more than the questions at 10,000 cases and grows with every case."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             copy = Reader(conn, "pg_temp")
-            copy.view, copy.entries = "pg_temp.measures_snapshot", "pg_temp.entries_snapshot"
+            copy.view, copy.entries = self.view, self.entries
             yield copy
 
     async def _grouped(self, select: str, filters: Filters, by: Sequence[Dimension], anchor: Anchor,
@@ -82,21 +81,31 @@ class Reader:
         day = f"${len(params) + 1}::date"
         dims = list(dict.fromkeys(d for by in groupings for d in by))
         keys = "".join(f"{dimension_sql(d, Anchor.FIRST_CONTACT)} AS {d.value}, " for d in dims)
-        sql = f"""SELECT {keys} person_ref, administration,
-                         CASE WHEN met THEN wait_days ELSE greatest(0, stop_day - first_contact_day) END AS days,
-                         CASE WHEN met THEN 'met' WHEN closed_day <= {day} THEN
-                              CASE WHEN lost_during_wait THEN 'lost' ELSE 'closed' END
-                              ELSE 'waiting' END AS outcome
-                  FROM (SELECT *, least({day}, closed_day) AS stop_day,
-                               wait_days IS NOT NULL AND first_contact_day + wait_days <= least({day}, closed_day) AS met
-                        FROM {self.view} WHERE {where} AND first_contact_day <= {day}) c"""
-        records = await self.pool.fetch(sql, *params, as_of)
+        # How many cases share each (dimensions, days, outcome): a few thousand rows however many cases there are,
+        # which the estimator takes as they are (survival.summary_counted).
+        positions = ", ".join(str(n) for n in range(1, len(dims) + 3))
+        sql = f"""SELECT {keys} days, outcome, count(*) AS n FROM (
+                    SELECT *, CASE WHEN met THEN wait_days ELSE greatest(0, stop_day - first_contact_day) END AS days,
+                           CASE WHEN met THEN 'met' WHEN closed_day <= {day} THEN
+                                CASE WHEN lost_during_wait THEN 'lost' ELSE 'closed' END
+                                ELSE 'waiting' END AS outcome
+                    FROM (SELECT *, least({day}, closed_day) AS stop_day,
+                                 wait_days IS NOT NULL AND first_contact_day + wait_days <= least({day}, closed_day) AS met
+                          FROM {self.view} WHERE {where} AND first_contact_day <= {day}) c) d
+                  GROUP BY {positions}"""
+        counted = [tuple(record) for record in await self.pool.fetch(sql, *params, as_of)]
+        came = f"first_contact_day <= '{as_of.isoformat()}'::date"  # a date object: nothing but digits and dashes
         results = []
         for by in groupings:
-            groups: dict[tuple, list[asyncpg.Record]] = {} if by else {(): []}
-            for record in records:
-                groups.setdefault(tuple(record[d.value] for d in by), []).append(record)
-            results.append([_survival_row(by, key, groups[key]) for key in sorted(groups, key=_sortable)])
+            at = [dims.index(d) for d in by]
+            groups: dict[tuple, list[tuple]] = {} if by else {(): []}
+            for row in counted:
+                groups.setdefault(tuple([row[i] for i in at]), []).append(row)
+            # People and the owning administration of each group, for ``disclosure.suppress``.
+            privacy = {tuple(row[d.value] for d in by): row
+                       for row in await self._grouped("count(*) AS cases", filters, by, Anchor.FIRST_CONTACT, came)}
+            results.append([_survival_row(by, key, groups[key], len(dims), privacy.get(key))
+                            for key in sorted(groups, key=_sortable)])
         return results
 
     async def outreach(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
@@ -279,13 +288,18 @@ def _sortable(key: tuple) -> tuple:
     return tuple((value is None, value) for value in key)
 
 
-def _survival_row(by: Sequence[Dimension], key: tuple, records: list[asyncpg.Record]) -> Row:
-    outcomes = Counter(r["outcome"] for r in records)
-    owners = {r["administration"] for r in records}
+def _survival_row(by: Sequence[Dimension], key: tuple, counted: list[tuple], days: int, privacy: Row | None) -> Row:
+    """One group's row from its (dimensions…, days, outcome, n) counts; ``days`` is the index of days."""
+    outcome, n = days + 1, days + 2
+    outcomes: Counter[str] = Counter()
+    waits: Counter[tuple[int, bool]] = Counter()
+    for row in counted:
+        outcomes[row[outcome]] += row[n]
+        waits[row[days], row[outcome] == "met"] += row[n]
     return {
         **{d.value: value for d, value in zip(by, key, strict=True)},
-        "cases": len(records), "met": outcomes["met"], "waiting": outcomes["waiting"],
+        "cases": sum(outcomes.values()), "met": outcomes["met"], "waiting": outcomes["waiting"],
         "closed_before_meeting": outcomes["lost"] + outcomes["closed"], "lost": outcomes["lost"],
-        **survival.summary((r["days"], r["outcome"] == "met") for r in records),
-        PEOPLE: len({r["person_ref"] for r in records}), OWNER: owners.pop() if len(owners) == 1 else None,
+        **survival.summary_counted(waits),
+        PEOPLE: privacy[PEOPLE] if privacy else 0, OWNER: privacy[OWNER] if privacy else None,
     }

@@ -31,6 +31,7 @@ from eventkit.kafka import PartitionLog, ensure_topics, partition_logs, start_pr
 from eventkit.settings import KafkaSettings
 
 from . import generations
+from .projections import measures
 from .projections.journey import TOPICS, Generation, JourneyProjection
 from .settings import InsightSettings
 
@@ -104,7 +105,8 @@ async def rebuild_with(pool: asyncpg.Pool, producer: AIOKafkaProducer, settings:
 
 async def _fill(pool: asyncpg.Pool, producer: AIOKafkaProducer, settings: InsightSettings, generation: Generation,
                 total: int, progress: Progress) -> int:
-    consumer = EventConsumer(JourneyProjection(settings, generation), pool, producer, settings.kafka,
+    # The facts only, batch by batch; every case's measures are derived once at the end (``measures.refresh_all``).
+    consumer = EventConsumer(JourneyProjection(settings, generation, keep_measures=False), pool, producer, settings.kafka,
                              settings.kafka.topic(topics.DEAD_LETTERS))
     await consumer.start()
     done = 0
@@ -114,9 +116,13 @@ async def _fill(pool: asyncpg.Pool, producer: AIOKafkaProducer, settings: Insigh
             done += handled
             progress(done, max(total, done))
             if not handled and await consumer.caught_up():
-                return done
+                break
     finally:
         await consumer.stop()
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"SET LOCAL search_path TO {generation.schema}")
+        await measures.refresh_all(conn)
+    return done
 
 
 async def complete_history(kafka: KafkaSettings, subscribed: list[str]) -> dict[TopicPartition, PartitionLog]:

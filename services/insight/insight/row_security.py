@@ -28,6 +28,8 @@ _THROUGH_CASES = {
 def policy(table: str, columns: set[str]) -> str:
     if table == "cases":
         return VISIBLE_ANY.format(column="administrations")
+    if table == "case_measures":  # kept from the cases (projections.measures): visible as its case is, not by the
+        return _THROUGH_CASES["case_id"]  # administration responsible for the wait alone
     if "administration" in columns:  # a row that names its own (the feedback facts)
         return VISIBLE.format(column="administration")
     for key, rule in _THROUGH_CASES.items():

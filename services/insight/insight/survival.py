@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 Z95 = 1.959963984540054
@@ -54,10 +54,17 @@ def kaplan_meier(waits: Iterable[tuple[int, bool]]) -> list[Step]:
     """One step per day on which somebody met their handler. ``waits``: (days, met) per case; met False = censored.
 
     Someone censored on a day counts as at risk on that day (they had not met their handler by its end)."""
-    waits = list(waits)
-    met = Counter(days for days, event in waits if event)
-    leaving = Counter(days for days, _ in waits)
-    at_risk, survival, greenwood, steps = len(waits), 1.0, 0.0, []
+    return kaplan_meier_counted(Counter(waits))
+
+
+def kaplan_meier_counted(counts: Mapping[tuple[int, bool], int]) -> list[Step]:
+    """``kaplan_meier`` from how many cases share each (days, met): the query counts them, not Python."""
+    met, leaving = Counter(), Counter()
+    for (days, event), n in counts.items():
+        leaving[days] += n
+        if event:
+            met[days] += n
+    at_risk, survival, greenwood, steps = sum(counts.values()), 1.0, 0.0, []
     for day in sorted(leaving):
         d = met.get(day, 0)
         if d:
@@ -96,10 +103,14 @@ def quantile(steps: list[Step], p: float, z: float = Z95) -> tuple[int | None, i
 
 def summary(waits: Iterable[tuple[int, bool]]) -> dict[str, float | int | None]:
     """The measures of one group: median and 90th percentile with 95 % intervals, share still waiting after N days."""
-    waits = list(waits)
-    if not waits:
+    return summary_counted(Counter(waits))
+
+
+def summary_counted(counts: Mapping[tuple[int, bool], int]) -> dict[str, float | int | None]:
+    """``summary`` from how many cases share each (days, met)."""
+    if not sum(counts.values()):
         return {key: None for key in MEASURES}
-    steps = kaplan_meier(waits)
+    steps = kaplan_meier_counted(counts)
     median, median_low, median_high = quantile(steps, 0.5)
     p90, p90_low, p90_high = quantile(steps, 0.9)
     return {

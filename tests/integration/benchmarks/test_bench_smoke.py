@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))  # bench/ is run from the repository root, not installed
 
-from bench import end_to_end, eventkit_throughput, http_write  # noqa: E402
+from bench import end_to_end, eventkit_throughput, http_write, insight_rebuild, read_side  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -38,3 +38,17 @@ async def test_end_to_end_sees_every_appended_contact_in_the_insight_view():
     rows, goals, breakdown = await end_to_end.run(rate=50, seconds=1, rounds=1)  # times out unless all arrive
     assert len(rows) == 4 and all(ms > 0 for _, ms in rows)
     assert goals[0].name == "B3" and "applied by insight" in breakdown
+
+
+@pytest.mark.timeout(300)
+async def test_insight_rebuild_equals_the_incremental_views():
+    events, cases, rows, goals, _ = await insight_rebuild.run(journeys=60)  # exits unless the generations agree
+    assert events > 500 and cases == 60 and all(rate > 0 for _, rate in rows)
+    assert [g.name for g in goals] == ["B1", "B2"]
+
+
+@pytest.mark.timeout(300)
+async def test_read_side_answers_every_page_over_the_projected_views():
+    cases, rows, goals = await read_side.run(journeys=60, requests=2)  # raises on any status but 2xx
+    assert cases == 60 and len(rows) == len(read_side.PAGES) and all(ms > 0 for _, ms in rows)
+    assert [g.name for g in goals] == ["issue 10", "B4 dashboard", "B4 API"]

@@ -38,14 +38,21 @@ async def projection(pool, settings):
     return handler
 
 
-async def apply_all(pool, handler: JourneyProjection, events: list[Produced]) -> list[tuple]:
+async def apply_all(pool, handler: JourneyProjection, events: list[Produced], batch: int = 0) -> list[tuple]:
+    """Each event on its own (``handle``), or ``batch`` at a time (``handle_batch``, as the consumer hands them over:
+    the same event may come twice in one batch, and a case's events may be spread over several)."""
+    decoded = [(p.envelope, REGISTRY.decode(p.envelope.type, p.envelope.schemaversion, p.envelope.data))
+               for p in events if p.envelope.type in REGISTRY]
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(f"SET LOCAL search_path TO {handler.schema}")
         await conn.execute(f"TRUNCATE {', '.join(FACT_TABLES)}")
-        for produced in events:
-            envelope = produced.envelope
-            if envelope.type in REGISTRY:
-                await handler.handle(conn, envelope, REGISTRY.decode(envelope.type, envelope.schemaversion, envelope.data))
+        await conn.execute("DELETE FROM case_measures")  # kept by the projection: every case is derived again
+        if batch:
+            for start in range(0, len(decoded), batch):
+                await handler.handle_batch(conn, decoded[start:start + batch])
+        else:
+            for envelope, event in decoded:
+                await handler.handle(conn, envelope, event)
         rows = await conn.fetch("SELECT * FROM case_measures ORDER BY case_id")
     return [tuple(str(v) for v in row.values()) for row in rows]
 
@@ -61,3 +68,14 @@ async def test_any_order_and_any_duplicates_give_the_same_measures(pool, project
     expected = await apply_all(pool, projection, in_order)
     assert len(expected) == len(KEYS)
     assert await apply_all(pool, projection, list(order) + again) == expected
+
+
+@given(order=st.permutations(EVENTS), again=st.lists(st.sampled_from(EVENTS), max_size=15),
+       batch=st.integers(min_value=2, max_value=len(EVENTS)))
+@hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+async def test_batches_of_any_size_give_the_measures_of_one_event_at_a_time(pool, projection, in_order, order, again,
+                                                                            batch):
+    expected = await apply_all(pool, projection, in_order)
+    mixed = list(order) + again
+    mixed[len(mixed) // 2:len(mixed) // 2] = again  # duplicates inside a batch, too
+    assert await apply_all(pool, projection, mixed, batch=batch) == expected

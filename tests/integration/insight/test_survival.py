@@ -113,11 +113,10 @@ async def test_the_estimates_equal_lifelines_on_10000_simulated_cases(pool, sett
         await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {generation.schema}")
         await conn.execute(f"SET LOCAL search_path TO {generation.schema}")
         await projection.setup(conn)
-        for produced in simulated_log(10_000):
-            e = produced.envelope
-            event = REGISTRY.decode(e.type, e.schemaversion, e.data) if e.type in REGISTRY else None
-            if event is not None:
-                await projection.handle(conn, e, event)
+        events = [(p.envelope, REGISTRY.decode(p.envelope.type, p.envelope.schemaversion, p.envelope.data))
+                  for p in simulated_log(10_000) if p.envelope.type in REGISTRY]
+        for start in range(0, len(events), 500):  # in batches, as the consumer hands them over
+            await projection.handle_batch(conn, events[start:start + 500])
     async with pool.acquire() as conn:
         await generations.switch(conn, insight.db_schema, generation)
     reader, as_of = Reader(pool, insight.db_schema), date(2024, 7, 1)

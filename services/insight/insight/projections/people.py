@@ -9,10 +9,15 @@ per-person transaction lock, so one commits before the other looks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import asyncpg
 
+from contracts.casework import CaseOpened
 from eventkit.envelope import Envelope
 from eventkit.erasure import PersonErased
+
+from .writes import Writes, write
 
 DDL = """
 CREATE TABLE IF NOT EXISTS erased_people (
@@ -25,14 +30,22 @@ GENDER_UNLESS_ERASED = "CASE WHEN EXISTS (SELECT FROM erased_people e WHERE e.pe
 """SQL for a person's gender as a view may keep it: ``unknown`` once they are erased."""
 
 
-async def lock(conn: asyncpg.Connection, person_ref: str) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('person:' || $1))", person_ref)
+LOCKED_BY = {CaseOpened: "person_ref", PersonErased: "person_ref"}
+"""The events whose writes hold the person's lock (the field naming the person): one commits before the other looks."""
 
 
-async def person_erased(conn: asyncpg.Connection, envelope: Envelope, event: PersonErased) -> None:
-    await lock(conn, event.person_ref)
-    await conn.execute("INSERT INTO erased_people VALUES ($1, $2) ON CONFLICT DO NOTHING", event.person_ref, event.erased_at)
-    await conn.execute("UPDATE cases SET gender = 'unknown' WHERE person_ref = $1", event.person_ref)
+async def lock(conn: asyncpg.Connection, person_refs: Iterable[str]) -> None:
+    """Each person's transaction lock in this generation (advisory locks are the whole database's: another
+    generation or namespace need not wait), in one order (two batches locking the same people never wait on each
+    other in a circle)."""
+    if people := sorted(set(person_refs)):
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':person:' || p)) "
+                           "FROM unnest($1::text[]) AS p", people)
+
+
+def person_erased(envelope: Envelope, event: PersonErased) -> Writes:
+    return [write("INSERT INTO erased_people VALUES ($1, $2) ON CONFLICT DO NOTHING", event.person_ref, event.erased_at),
+            write("UPDATE cases SET gender = 'unknown' WHERE person_ref = $1", event.person_ref)]
 
 
 APPLY = {PersonErased: person_erased}

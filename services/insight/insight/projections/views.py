@@ -1,4 +1,5 @@
-"""Measures derived from the facts. Readers only ever query ``case_measures``; everything else feeds it.
+"""Measures derived from the facts. Readers only ever query ``case_measures``, a table kept by the projection from
+the view ``case_measures_derived`` (``projections.measures``); everything else feeds it.
 
 Definitions (the dashboard and the API say the same in plain words):
 - the wait runs from the first contact (CaseOpened.first_contact_at) to the first meeting
@@ -152,7 +153,9 @@ FROM outreach_contacts
 WHERE first_encounter_at IS NOT NULL AND requested_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM cases WHERE cases.origin_id = outreach_contacts.outreach_id);
 
-CREATE VIEW case_measures AS
+-- Every case's measures as derived from its facts; ``case_measures`` below keeps them, refreshed for the cases each
+-- batch touched (``projections.measures``), so readers never derive them again.
+CREATE VIEW case_measures_derived AS
 SELECT j.*,
        to_char(local_day(j.first_contact_at), 'YYYY-MM') AS month,
        local_day(j.first_contact_at) AS first_contact_day,
@@ -171,4 +174,7 @@ SELECT j.*,
        j.closure_reason IN ('unreachable', 'declined')
            AND (j.first_meeting_at IS NULL OR j.first_meeting_at > j.closed_at) AS lost_during_wait
 FROM case_journeys j;
+
+CREATE TABLE case_measures AS SELECT * FROM case_measures_derived WITH NO DATA;
+ALTER TABLE case_measures ADD PRIMARY KEY (case_id);
 """
