@@ -10,6 +10,7 @@ from uuid import UUID
 
 import typer
 import uvicorn
+import uvloop
 from fastapi import FastAPI
 from pydantic import ValidationError
 from rich.console import Console
@@ -37,7 +38,8 @@ def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
         settings = make_settings()
         configure(settings.log_level, settings.log_json)
         try:
-            asyncio.run(_serve(create_app(settings), host, port or settings.port))
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                runner.run(_serve(create_app(settings), host, port or settings.port))
         except PlatformUnavailable as error:
             typer.echo(f"{name}: {error}", err=True)
             raise typer.Exit(1) from None
@@ -220,5 +222,7 @@ def openapi_json(app: FastAPI) -> str:
 
 async def _serve(app: FastAPI, host: str, port: int) -> None:
     # Enter the platform before listening, so a missing Kafka or PostgreSQL is one clear line, not a traceback.
+    # On uvloop (``serve``) with httptools' parser: about a tenth less CPU per request than asyncio's loop and h11
+    # (bench/http_write.py).
     async with app.router.lifespan_context(app):
-        await uvicorn.Server(uvicorn.Config(app, host=host, port=port, lifespan="off")).serve()
+        await uvicorn.Server(uvicorn.Config(app, host=host, port=port, lifespan="off", http="httptools")).serve()
