@@ -51,8 +51,8 @@ _DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('\\nRESULT {"requests": %d, "seconds": %f, "p50_ms": %f, "p99_ms": %f, "max_ms": %f, '
-    .. '"failed": %d}\\n', summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000, e.connect + e.read + e.write + e.status + e.timeout))
+    .. '"failed": %d, "timeouts": %d}\\n', summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000, e.connect + e.read + e.write + e.status + e.timeout, e.timeout))
 end
 """
 
@@ -86,6 +86,8 @@ class Run:
     p99_ms: float
     max_ms: float
     failed: int
+    timeouts: int = 0
+    """Of the failed: no answer within wrk's ``--timeout`` (the command may still have been stored)."""
     cpu_ms: float = 0.0
     """CPU time of the service's processes per request: what free cores would allow, however busy the machine."""
 
@@ -112,12 +114,13 @@ def wrk(label: str, url: str, script: str, seconds: int, connections: int, servi
         file.write(script)
         file.flush()
         cpu = cpu_seconds(service)
-        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", file.name, url],
+        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", file.name, url],
                              capture_output=True, text=True, check=True).stdout
         cpu = cpu_seconds(service) - cpu
     result = json.loads(out.split("RESULT ", 1)[1])
     run = Run(label, **result, cpu_ms=cpu * 1000 / max(result["requests"], 1))
-    print(f"{label:<48} {run.rate:>8,.0f} /s  p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  failed {run.failed}  "
+    print(f"{label:<48} {run.rate:>8,.0f} /s  p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  failed {run.failed} "
+          f"(timed out {run.timeouts})  "
           f"service CPU {run.cpu_ms:.2f} ms/request", flush=True)
     return run
 
@@ -188,8 +191,9 @@ async def run(seconds: int, connections: int, rounds: int, log_level: str, profi
                 after = await counts(pool, schema)
                 if command:  # what was answered 2xx is stored, once, with its audit row
                     ok = done.requests - done.failed
-                    # wrk stops mid-request at the end: a command it never saw answered may still have been stored
-                    assert 0 <= after[0] - before[0] - ok <= connections, (label, before, after, done)
+                    # wrk stops mid-request at the end, and gives up on a request after --timeout: a command it never
+                    # saw answered may still have been stored
+                    assert 0 <= after[0] - before[0] - ok <= connections + done.timeouts, (label, before, after, done)
                     assert after[1] - before[1] == after[0] - before[0], ("audit rows", before, after)
                 runs.append(done)
         async with pool.acquire() as conn:
