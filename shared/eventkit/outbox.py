@@ -148,18 +148,31 @@ class OutboxRelay:
                 pending = await self._enqueue(rows)  # the relay's CPU, while the database marks the batch before
                 if marking is not None:
                     settled += await marking
-                following = await conn.fetch(_PENDING_AFTER.format(schema=self.schema), self.batch_size, rows[-1]["id"])
-                refused = await self._settle(rows, pending)  # the fetch above went on while the acks came back
+                following = await self._after(conn, rows, [])  # while the acks come back
+                refused = await self._settle(rows, pending)
+                if following is not None and len(following) < self.batch_size:
+                    # rows committed while the acks came back go with the next batch, not one later (latency)
+                    following = await self._after(conn, rows, following)
                 await self._before_mark(rows)
                 marking = asyncio.create_task(self._mark(conn, rows, refused))
-                late = following and following[0]["behind"] != len(rows)  # a row committed late sits behind
-                rows = [] if late else following
+                rows = following or []  # None: a row committed late sits behind, the next drain starts from it
             if marking is not None:
                 settled += await marking
         finally:
             if marking is not None and not marking.done():  # failed while it marks: the connection is needed again
                 await asyncio.gather(marking, return_exceptions=True)
         return settled
+
+    async def _after(self, conn: asyncpg.Connection, batch: list[asyncpg.Record],
+                     following: list[asyncpg.Record]) -> list[asyncpg.Record] | None:
+        """``following`` topped up to a batch with the pending rows after it (or after ``batch``, not yet marked);
+        None if a row committed late sits behind them, unsent: every pending row up to there must be one of them."""
+        behind = [*batch, *following]
+        more = await conn.fetch(_PENDING_AFTER.format(schema=self.schema), self.batch_size - len(following),
+                                behind[-1]["id"])
+        if more and more[0]["behind"] != len(behind):
+            return None
+        return [*following, *more]
 
     async def _mark(self, conn: asyncpg.Connection, rows: list[asyncpg.Record], refused: dict[int, str]) -> int:
         """Mark ``rows`` sent, or parked those ``refused``; returns how many rows were settled."""
