@@ -54,10 +54,11 @@ _COLUMNS = """id, topic, key, value,
 
 _PENDING = f"""SELECT {_COLUMNS} FROM {{schema}}.outbox WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1"""
 
-_PENDING_AFTER = f"""SELECT {_COLUMNS},
-    -- rows still pending up to $2: the batch not yet marked, and any row committed late behind it
-    (SELECT count(*) FROM {{schema}}.outbox WHERE sent_at IS NULL AND parked_at IS NULL AND id <= $2) AS behind
-FROM {{schema}}.outbox WHERE sent_at IS NULL AND parked_at IS NULL AND id > $2 ORDER BY id LIMIT $1"""
+_PENDING_BESIDE = f"""SELECT {_COLUMNS},
+    -- rows pending among the ids of the batch not yet marked ($2..$3): the batch, and any row committed late there
+    (SELECT count(*) FROM {{schema}}.outbox WHERE sent_at IS NULL AND parked_at IS NULL AND id BETWEEN $2 AND $3)
+        AS within
+FROM {{schema}}.outbox WHERE sent_at IS NULL AND parked_at IS NULL AND id NOT BETWEEN $2 AND $3 ORDER BY id LIMIT $1"""
 
 
 class ListenerLost(ConnectionError):
@@ -119,14 +120,13 @@ class OutboxRelay:
     async def drain(self) -> int:
         """Settle batches until none is pending; returns how many rows, 0 if another relay holds the lock.
 
-        Pipelined: while one batch's acknowledgements come back, the next batch is fetched, and while that one is
-        handed to the producer, the one before is marked, so the database's work and the sends overlap instead of
-        taking turns (``publish_batch`` in a loop reached 40–49 % of bare sends, bench/eventkit_throughput.py).
-        Order holds as in ``publish_batch``: a batch is handed to the producer only after the one before it was
-        acknowledged, and marked only after it. The lock is held for the whole drain (session-level, on the one
-        connection that fetches and marks). A row committed late with an id behind a batch already fetched (its
-        transaction took the id first) ends the drain, so the next one starts from it and its stream's later rows
-        stay behind it."""
+        Pipelined: while one batch is handed to the producer, the one before is marked, so the database's work and
+        the relay's own overlap instead of taking turns. Order holds as in ``publish_batch``: a batch is fetched and
+        handed to the producer only after the one before it was acknowledged, and marked only after it; the next
+        batch is the lowest pending ids beside the one being marked (a row committed late below it comes first). A
+        row committed late among the ids of the batch being marked (its transaction took the id first) ends the
+        drain, so the next one starts from it and its stream's later rows stay behind it. The lock is held for the
+        whole drain (session-level, on the one connection that fetches and marks)."""
         async with self.pool.acquire() as conn:
             if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", self._lock):
                 return 0
@@ -148,31 +148,19 @@ class OutboxRelay:
                 pending = await self._enqueue(rows)  # the relay's CPU, while the database marks the batch before
                 if marking is not None:
                     settled += await marking
-                following = await self._after(conn, rows, [])  # while the acks come back
                 refused = await self._settle(rows, pending)
-                if following is not None and len(following) < self.batch_size:
-                    # rows committed while the acks came back go with the next batch, not one later (latency)
-                    following = await self._after(conn, rows, following)
+                following = await conn.fetch(_PENDING_BESIDE.format(schema=self.schema), self.batch_size,
+                                             rows[0]["id"], rows[-1]["id"])
                 await self._before_mark(rows)
                 marking = asyncio.create_task(self._mark(conn, rows, refused))
-                rows = following or []  # None: a row committed late sits behind, the next drain starts from it
+                late = following and following[0]["within"] != len(rows)  # a row committed late among the batch's
+                rows = [] if late else following  # ids: the next drain starts from it, so its stream keeps order
             if marking is not None:
                 settled += await marking
         finally:
             if marking is not None and not marking.done():  # failed while it marks: the connection is needed again
                 await asyncio.gather(marking, return_exceptions=True)
         return settled
-
-    async def _after(self, conn: asyncpg.Connection, batch: list[asyncpg.Record],
-                     following: list[asyncpg.Record]) -> list[asyncpg.Record] | None:
-        """``following`` topped up to a batch with the pending rows after it (or after ``batch``, not yet marked);
-        None if a row committed late sits behind them, unsent: every pending row up to there must be one of them."""
-        behind = [*batch, *following]
-        more = await conn.fetch(_PENDING_AFTER.format(schema=self.schema), self.batch_size - len(following),
-                                behind[-1]["id"])
-        if more and more[0]["behind"] != len(behind):
-            return None
-        return [*following, *more]
 
     async def _mark(self, conn: asyncpg.Connection, rows: list[asyncpg.Record], refused: dict[int, str]) -> int:
         """Mark ``rows`` sent, or parked those ``refused``; returns how many rows were settled."""
