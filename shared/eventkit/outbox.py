@@ -54,11 +54,15 @@ _COLUMNS = """id, topic, key, value,
 
 _PENDING = f"""SELECT {_COLUMNS} FROM {{schema}}.outbox WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1"""
 
-_PENDING_BESIDE = f"""SELECT {_COLUMNS},
+_PENDING_BESIDE = f"""SELECT *,
     -- rows pending among the ids of the batch not yet marked ($2..$3): the batch, and any row committed late there
     (SELECT count(*) FROM {{schema}}.outbox WHERE sent_at IS NULL AND parked_at IS NULL AND id BETWEEN $2 AND $3)
         AS within
-FROM {{schema}}.outbox WHERE sent_at IS NULL AND parked_at IS NULL AND id NOT BETWEEN $2 AND $3 ORDER BY id LIMIT $1"""
+FROM ((SELECT {_COLUMNS} FROM {{schema}}.outbox WHERE sent_at IS NULL AND parked_at IS NULL AND id < $2 ORDER BY id LIMIT $1)
+      UNION ALL  -- two scans in id order, each stopped by the limit
+      (SELECT {_COLUMNS} FROM {{schema}}.outbox WHERE sent_at IS NULL AND parked_at IS NULL AND id > $3 ORDER BY id LIMIT $1)
+     ) beside
+ORDER BY id LIMIT $1"""
 
 
 class ListenerLost(ConnectionError):
