@@ -5,7 +5,7 @@
 | stage | ours | raw baseline |
 |---|---|---|
 | write | EventStore.append, one event per transaction (events + outbox + wake-up) | one INSERT per transaction into a plain table |
-| publish | OutboxRelay.publish_batch until the outbox is empty | AIOKafkaProducer.send of the same records (key, value, headers) |
+| publish | OutboxRelay.drain (pipelined batches, as the running relay does) until the outbox is empty | AIOKafkaProducer.send of the same records (key, value, headers) |
 | consume | EventConsumer with inbox + a projection upsert per event | AIOKafkaConsumer reading the same topic |
 
 Write and publish run ``--rounds`` times, the two sides back to back in alternating order, so a swing of the
@@ -101,7 +101,7 @@ async def run(n: int, writers: int, rounds: int) -> tuple[list[tuple[str, float]
             await asyncio.gather(*futures)
 
         async def relay_all():
-            while await relay.publish_batch():
+            while await relay.drain():
                 pass
 
         sides = [("raw AIOKafkaProducer.send", raw_produce, raw_sends), ("OutboxRelay (send + mark sent)", relay_all, relayed)]

@@ -1,6 +1,6 @@
 """The HTTP write path: commands through one real intake process, beside bare requests to the same app.
 
-    .venv/bin/python -m bench.http_write [--seconds 10] [--connections 10] [--rounds 2]   (repository root)
+    .venv/bin/python -m bench.http_write [--seconds 10] [--connections 10] [--rounds 2] [--workers 1]   (repository root)
 
 ``python -m intake serve`` runs as its own process on a free port, in a namespace of its own (schema and topic
 prefix), with sign-in on: the token is fetched once from the local Keycloak (``DemoUser("reception-sof")``) and
@@ -51,8 +51,8 @@ _DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('\\nRESULT {"requests": %d, "seconds": %f, "p50_ms": %f, "p99_ms": %f, "max_ms": %f, '
-    .. '"failed": %d}\\n', summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000, e.connect + e.read + e.write + e.status + e.timeout))
+    .. '"failed": %d, "timeouts": %d}\\n', summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000, e.connect + e.read + e.write + e.status + e.timeout, e.timeout))
 end
 """
 
@@ -86,18 +86,27 @@ class Run:
     p99_ms: float
     max_ms: float
     failed: int
+    timeouts: int = 0
+    """Of the failed: no answer within wrk's ``--timeout`` (the command may still have been stored)."""
     cpu_ms: float = 0.0
-    """CPU time of the service process per request: what one free core would allow, however busy the machine."""
+    """CPU time of the service's processes per request: what free cores would allow, however busy the machine."""
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(session: int) -> float:
+    """User + system CPU time so far of the processes of a session (the service and its workers; Linux /proc)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[3]) == session:  # its session id: the service was started in a session of its own
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(label: str, url: str, script: str, seconds: int, connections: int, service: int) -> Run:
@@ -105,12 +114,13 @@ def wrk(label: str, url: str, script: str, seconds: int, connections: int, servi
         file.write(script)
         file.flush()
         cpu = cpu_seconds(service)
-        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", file.name, url],
+        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", file.name, url],
                              capture_output=True, text=True, check=True).stdout
         cpu = cpu_seconds(service) - cpu
     result = json.loads(out.split("RESULT ", 1)[1])
     run = Run(label, **result, cpu_ms=cpu * 1000 / max(result["requests"], 1))
-    print(f"{label:<48} {run.rate:>8,.0f} /s  p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  failed {run.failed}  "
+    print(f"{label:<48} {run.rate:>8,.0f} /s  p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  failed {run.failed} "
+          f"(timed out {run.timeouts})  "
           f"service CPU {run.cpu_ms:.2f} ms/request", flush=True)
     return run
 
@@ -141,7 +151,8 @@ async def counts(pool, schema: str) -> tuple[int, int]:
     return row["events"], row["changes"]
 
 
-async def run(seconds: int, connections: int, rounds: int, log_level: str, profile: str | None = None) -> tuple[list[Run], list[Goal]]:
+async def run(seconds: int, connections: int, rounds: int, log_level: str, profile: str | None = None,
+              workers: int = 1) -> tuple[list[Run], list[Goal]]:
     settings = Settings(mode="dev")
     ns, port = namespace(), free_port()
     schema, base = f"{ns}_intake", f"http://127.0.0.1:{port}"
@@ -149,7 +160,7 @@ async def run(seconds: int, connections: int, rounds: int, log_level: str, profi
     env = os.environ | {"VANTRUM_MODE": "dev", "VANTRUM_DB_SCHEMA": schema, "VANTRUM_KAFKA__TOPIC_PREFIX": f"{ns}.",
                         "VANTRUM_LOG_LEVEL": log_level}
     with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "intake", "serve", "--port", str(port)], cwd=ROOT, env=env,
+        process = subprocess.Popen([sys.executable, "-m", "intake", "serve", "--port", str(port), "--workers", str(workers)], cwd=ROOT, env=env,
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     pool = await create_pool(settings.postgres)
     try:
@@ -171,7 +182,7 @@ async def run(seconds: int, connections: int, rounds: int, log_level: str, profi
             for label, script, command in stages if r % 2 == 0 else reversed(stages):
                 before = await counts(pool, schema)
                 spy = profile and command and subprocess.Popen(
-                    [profile, "record", "--gil", "--pid", str(process.pid), "--duration", str(seconds), "--rate", "200",
+                    [profile, "record", "--gil", "--subprocesses", "--pid", str(process.pid), "--duration", str(seconds), "--rate", "200",
                      "--format", "raw", "--output", f"{tempfile.gettempdir()}/bench-http-write-{ns}-{len(runs)}.txt"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 done = wrk(f"{label} [{r + 1}]", base, script, seconds, connections, process.pid)
@@ -180,8 +191,9 @@ async def run(seconds: int, connections: int, rounds: int, log_level: str, profi
                 after = await counts(pool, schema)
                 if command:  # what was answered 2xx is stored, once, with its audit row
                     ok = done.requests - done.failed
-                    # wrk stops mid-request at the end: a command it never saw answered may still have been stored
-                    assert 0 <= after[0] - before[0] - ok <= connections, (label, before, after, done)
+                    # wrk stops mid-request at the end, and gives up on a request after --timeout: a command it never
+                    # saw answered may still have been stored
+                    assert 0 <= after[0] - before[0] - ok <= connections + done.timeouts, (label, before, after, done)
                     assert after[1] - before[1] == after[0] - before[0], ("audit rows", before, after)
                 runs.append(done)
         async with pool.acquire() as conn:
@@ -198,7 +210,8 @@ async def run(seconds: int, connections: int, rounds: int, log_level: str, profi
     commands = [r for r in runs if r.label.startswith("command")]
     worst_rate = min(r.rate for r in commands)
     worst_p99 = max(r.p99_ms for r in commands)
-    goals = [Goal("B6 throughput", f"commands/s through one intake process ({connections} connections; slower kind)",
+    processes = "one intake process" if workers == 1 else f"one intake service ({workers} worker processes)"
+    goals = [Goal("B6 throughput", f"commands/s through {processes} ({connections} connections; slower kind)",
                   worst_rate, 500, unit="/s"),
              Goal("B6 latency", "p99 of a command (worst run)", worst_p99, 50, higher_is_better=False, unit="ms")]
     share = min(c.rate for c in commands) / min(x.rate for x in raw)
@@ -214,14 +227,17 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--log-level", default="INFO", help="the service's VANTRUM_LOG_LEVEL")
+    parser.add_argument("--workers", type=int, default=1, help="the service's worker processes (serve --workers)")
     parser.add_argument("--profile", metavar="PY_SPY", help="path of py-spy: record the service during command runs "
                         "(collapsed stacks in the temp directory)")
     parser.add_argument("--no-record", action="store_true", help="print only, do not append to docs/benchmarks.md")
     args = parser.parse_args()
-    runs, goals = asyncio.run(run(args.seconds, args.connections, args.rounds, args.log_level, args.profile))
+    runs, goals = asyncio.run(run(args.seconds, args.connections, args.rounds, args.log_level, args.profile,
+                                  args.workers))
     if not args.no_record:
         rows = [(f"{r.label}: p50 {r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, failed {r.failed}, service CPU "
                  f"{r.cpu_ms:.2f} ms per request", r.rate) for r in runs]
-        append("http_write", f"intake as its own process, wrk with {args.connections} connections for {args.seconds} s "
+        served = "intake as its own process" if args.workers == 1 else f"intake as its own service, {args.workers} worker processes"
+        append("http_write", f"{served}, wrk with {args.connections} connections for {args.seconds} s "
                f"per run, {args.rounds} rounds, sign-in on, log level {args.log_level}", rows, unit="requests/s",
                goals=goals, notes=SHARED + "; wrk and the service share them too.")

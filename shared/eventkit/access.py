@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Protocol, TypeVar
@@ -48,6 +48,7 @@ UNDECLARED = "undeclared"
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first row."""
 DDL_LOCK = "vantrum-ddl"
+_SEQ_ZERO = '"seq":0'
 T = TypeVar("T")
 
 
@@ -174,6 +175,12 @@ class Entry:
     def hash(self, prev_hash: str) -> str:
         return hashlib.sha256((prev_hash + self.canonical()).encode("utf-8")).hexdigest()
 
+    def around_seq(self) -> tuple[str, str]:
+        """``canonical()`` split where the place in the chain goes: ``prefix + str(seq) + suffix``, so PostgreSQL can
+        hash the row with the place it takes under the head's lock (``_APPEND``) in the statement that takes it."""
+        before, after = replace(self, seq=0).canonical().split(_SEQ_ZERO, 1)  # once: inside a value '"' is escaped
+        return before + _SEQ_ZERO[:-1], after
+
     @classmethod
     def of(cls, row: asyncpg.Record) -> Entry:
         return cls(row["seq"], row["at"], row["staff"], row["role"], row["administration"], row["purpose"],
@@ -227,13 +234,18 @@ CREATE OR REPLACE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON {schema}.acc
 REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.access_log FROM PUBLIC, CURRENT_USER;
 """
 
-_INSERT = """
-WITH appended AS (
+_APPEND = """
+WITH head AS (  -- waits for a concurrent append to commit, then reads the head it left (READ COMMITTED)
+    SELECT seq + 1 AS seq, hash AS prev_hash FROM {schema}.access_log_head FOR UPDATE
+), entry AS (
+    SELECT seq, prev_hash, encode(sha256(convert_to(prev_hash || $9 || seq::text || $10, 'UTF8')), 'hex') AS hash
+    FROM head
+), appended AS (
     INSERT INTO {schema}.access_log
         (seq, at, staff, role, administration, purpose, kind, action, subjects, client, prev_hash, hash)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    SELECT seq, $1, $2, $3, $4, $5, $6, $7, $8, $11, prev_hash, hash FROM entry
 )
-UPDATE {schema}.access_log_head SET seq = $1, hash = $12
+UPDATE {schema}.access_log_head SET seq = entry.seq, hash = entry.hash FROM entry RETURNING entry.seq
 """
 
 
@@ -310,18 +322,18 @@ class Audit:
                      subjects: Iterable[str]) -> int:
         """Append one row inside the caller's transaction; returns its place in the chain.
 
-        Locking the head row serialises appends: a second writer waits here until the first commits, then
-        reads the head the first one left (READ COMMITTED re-reads a row it waited for), so the chain never forks.
+        One statement locks the head row, hashes the row with the place it takes (``Entry.around_seq``: the same
+        canonical JSON ``verify`` hashes in Python), inserts it and moves the head. The lock serialises appends: a
+        second writer waits until the first commits, then reads the head the first one left, so the chain never
+        forks; and the chain is held for this one round trip and the commit (a read of the head first was one more).
         """
-        head = await conn.fetchrow(f"SELECT seq, hash FROM {self.schema}.access_log_head FOR UPDATE")
-        entry = Entry(head["seq"] + 1, _now(), actor.staff, actor.role, actor.administration, actor.purpose,
-                      kind, action, tuple(subjects), actor.client)
-        await conn.execute(
-            _INSERT.format(schema=self.schema), entry.seq, entry.at, entry.staff, entry.role, entry.administration,
-            entry.purpose, entry.kind, entry.action, list(entry.subjects), entry.client, head["hash"],
-            entry.hash(head["hash"]),
+        entry = Entry(0, _now(), actor.staff, actor.role, actor.administration, actor.purpose, kind, action,
+                      tuple(subjects), actor.client)
+        prefix, suffix = entry.around_seq()
+        return await conn.fetchval(
+            _APPEND.format(schema=self.schema), entry.at, entry.staff, entry.role, entry.administration,
+            entry.purpose, entry.kind, entry.action, list(entry.subjects), prefix, suffix, entry.client,
         )
-        return entry.seq
 
 
 def _now() -> datetime:

@@ -243,12 +243,20 @@ class EventStore:
         return envelopes, row["actual"], row["appended"]
 
     async def load(self, stream_id: str, conn: asyncpg.Connection | None = None) -> tuple[int, list[Event]]:
-        """The stream's version and its events, upcast to the current schemas."""
-        query = f"SELECT version, type, schema_version, data FROM {self.schema}.events WHERE stream_id = $1 ORDER BY version"
+        """The stream's version and its events, upcast to the current schemas.
+
+        The keys of the subjects the events were sealed for come in the same query (a command's load is one round
+        trip); only a subject named inside an event's data but not as its ``subject`` (events written before that
+        column) takes one more."""
+        query = f"""SELECT e.version, e.type, e.schema_version, e.data, e.subject, k.data_key
+                    FROM {self.schema}.events e LEFT JOIN keyring.subjects k ON k.subject_id = e.subject
+                    WHERE e.stream_id = $1 ORDER BY e.version"""
         db = conn or self.pool
         rows = await db.fetch(query, stream_id)
         datas = [json.loads(r["data"]) for r in rows]
-        keys = await keyring.keys(db, sealed_subjects(datas))
+        keys = {r["subject"]: bytes(r["data_key"]) for r in rows if r["data_key"] is not None}
+        if unknown := sealed_subjects(datas) - {r["subject"] for r in rows}:  # an erased subject's key is absent
+            keys |= await keyring.keys(db, unknown)
         events = [self.registry.decode(r["type"], r["schema_version"], opened(self.registry, r["type"], data, keys))
                   for r, data in zip(rows, datas)]
         return (rows[-1]["version"] if rows else 0), events

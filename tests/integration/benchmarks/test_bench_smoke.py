@@ -34,6 +34,13 @@ async def test_http_write_stores_every_answered_command_once_with_its_audit_row(
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs Debian's wrk (apt-get install wrk)")
+async def test_http_write_through_two_worker_processes_keeps_one_audit_chain_and_every_command_once():
+    runs, _ = await http_write.run(seconds=1, connections=4, rounds=1, log_level="WARNING", workers=2)
+    assert len(runs) == 3 and all(run.requests > 0 and run.failed == 0 for run in runs)
+
+
+@pytest.mark.timeout(300)
 async def test_end_to_end_sees_every_appended_contact_in_the_insight_view():
     rows, goals, breakdown = await end_to_end.run(rate=50, seconds=1, rounds=1)  # times out unless all arrive
     assert len(rows) == 4 and all(ms > 0 for _, ms in rows)

@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 
@@ -49,3 +51,13 @@ def test_the_hash_is_sha256_of_the_previous_hash_and_the_sorted_compact_json_of_
     changed = [replace(entry, **{name: value}) for name, value in [
         ("seq", 2), ("staff", "bo.k"), ("purpose", "audit"), ("subjects", ("case-2",)), ("client", None)]]
     assert len({entry.hash(GENESIS), *(c.hash(GENESIS) for c in changed), entry.hash("1" * 64)}) == 7
+
+
+@given(seq=st.integers(min_value=1, max_value=2**62), text=st.text(), subjects=st.lists(st.text(), max_size=3))
+def test_the_canonical_json_splits_where_the_place_in_the_chain_goes(seq, text, subjects):
+    """PostgreSQL puts the place it takes under the head's lock between the two halves and hashes that: it must be
+    exactly what ``verify`` recomputes, whatever the fields hold (a value may itself read '"seq":0')."""
+    entry = Entry(seq, datetime(2026, 12, 1, 19, 5, 0, 123456, tzinfo=UTC), f'"seq":0{text}', None, text, "handling",
+                  "change", text, tuple(subjects), None)
+    prefix, suffix = entry.around_seq()
+    assert prefix + str(seq) + suffix == entry.canonical()
