@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the simulated log lives with the tests
 
 from eventkit.db import create_pool  # noqa: E402
-from eventkit.kafka import start_producer  # noqa: E402
+from eventkit.kafka import client_options, start_producer  # noqa: E402
 from eventkit.settings import Settings  # noqa: E402
 from eventkit.testing import namespace  # noqa: E402
 from fixtures.simulated_log import simulated_log  # noqa: E402
@@ -59,7 +59,7 @@ async def main(journeys: int) -> None:
     incremental_seconds = time.monotonic() - started
     await incremental.stop()
 
-    raw = AIOKafkaConsumer(*[insight.kafka.topic(t) for t in TOPICS], bootstrap_servers=insight.kafka.bootstrap_servers,
+    raw = AIOKafkaConsumer(*[insight.kafka.topic(t) for t in TOPICS], **client_options(insight.kafka),
                            auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
     await raw.start()
     started, seen = time.monotonic(), 0
