@@ -83,6 +83,12 @@ def service_acls(service: str, prefix: str = "") -> list[Acl]:
     return acls
 
 
+def allows(acls: list[Acl], resource: Resource, name: str, operation: Operation) -> bool:
+    """Whether ``acls`` let ``operation`` on ``name`` through, matched as Kafka's StandardAuthorizer matches."""
+    return any(acl.resource == resource and acl.operation == operation
+               and (name.startswith(acl.name) if acl.pattern == "PREFIXED" else name == acl.name) for acl in acls)
+
+
 def partner_principal(partner: str) -> str:
     return f"partner-{partner}"
 

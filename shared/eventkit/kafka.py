@@ -44,9 +44,11 @@ def tls_context(settings: KafkaSettings) -> ssl.SSLContext:
 
 
 def _unreachable(settings: KafkaSettings, error: BaseException) -> PlatformUnavailable:
+    signed_in = (f"; or it refused {settings.sasl_username}'s SASL credentials (aiokafka logs "
+                 "SaslAuthenticationFailed then)" if settings.uses_sasl else "")
     return PlatformUnavailable(
         f"Kafka unreachable at {settings.bootstrap_servers}: {error or type(error).__name__}"
-        " (start it with `python3 deploy/local/servers.py up` or set VANTRUM_KAFKA__BOOTSTRAP_SERVERS)"
+        f" (start it with `python3 deploy/local/servers.py up` or set VANTRUM_KAFKA__BOOTSTRAP_SERVERS{signed_in})"
     )
 
 

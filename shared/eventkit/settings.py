@@ -46,6 +46,12 @@ class KafkaSettings(BaseModel):
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
 
+    def signed_in_as(self, username: str, password: str) -> KafkaSettings:
+        """The same cluster, reached as another SASL principal (a test's partner, an operator's admin)."""
+        protocol = self.security_protocol if self.uses_sasl else "SASL_SSL" if self.uses_tls else "SASL_PLAINTEXT"
+        return self.model_copy(update={"security_protocol": protocol, "sasl_username": username,
+                                       "sasl_password": SecretStr(password)})
+
     @property
     def uses_sasl(self) -> bool:
         return self.security_protocol.startswith("SASL_")
