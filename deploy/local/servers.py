@@ -260,6 +260,9 @@ def kafka_up() -> None:
         if running and int(running.group(1)) != KAFKA_PORT:
             raise Fail(f"kafka: already running on port {running.group(1)}, not {KAFKA_PORT}; "
                        "run `down` first to change ports")
+        if "SASL_PLAINTEXT://" not in KPROPS.read_text():
+            raise Fail("kafka: the running broker was started before it required SASL (its clients would all be "
+                       "refused): run `down --only kafka`, then `up`")
         wait_kafka(pid, lambda: kafka_pid() == pid, None)  # an earlier `up` may still be starting it
         print(f"kafka: already running (pid {pid}) on {HOST}:{KAFKA_PORT}")
         kafka_principals()
