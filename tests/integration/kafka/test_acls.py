@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
 import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -23,6 +28,8 @@ from eventkit.settings import KafkaSettings
 from eventkit.testing import namespace
 
 pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class Principals:
@@ -158,3 +165,24 @@ async def test_a_wrong_password_is_refused_at_sign_in(principals, caplog):
         await consumer.start()
     await consumer.stop()
     assert "SaslAuthenticationFailed" in caplog.text
+
+
+async def test_the_operator_command_lets_a_partner_in_with_a_password_shown_once(settings, principals):
+    """``python -m deploy.ops partner-access <code>``, run as the operator would, makes a principal that works."""
+    code = f"{principals.admin.topic_prefix.rstrip('.')}-c"
+    env = {**os.environ, "VANTRUM_KAFKA__TOPIC_PREFIX": principals.admin.topic_prefix}
+    env.pop("PARTNER_PASSWORD", None)
+    run = subprocess.run([sys.executable, "-m", "deploy.ops", "partner-access", code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    password = re.search(r"password \(shown once.*\): (\S+)", run.stdout).group(1)
+    name = kafka_access.partner_principal(code)
+    principals.users[name] = password  # removed with the others
+    referrals = principals.topic(topics.partner_referrals(code))
+    await ensure_topics(principals.admin, [referrals])
+    await send(principals.admin, referrals, b"for c")
+    assert await first_record(principals.partner(code), referrals,
+                              principals.topic(kafka_access.partner_group(code))) == b"for c"
+    with pytest.raises(TopicAuthorizationFailedError):
+        await first_record(principals.partner(code), principals.topic(topics.partner_referrals(principals.a)),
+                           principals.topic(kafka_access.partner_group(code)))
