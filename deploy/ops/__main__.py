@@ -102,7 +102,8 @@ def kafka_principals(credentials: Path = typer.Option(..., help="JSON file of th
                                                                 "here when missing; mode 0600)")) -> None:
     """A SCRAM user and the ACLs of every service (contracts.kafka_access); deploy/local/servers.py up runs it."""
     made = asyncio.run(principals.service_principals(OpsSettings().kafka, credentials))
-    typer.echo(f"principals and ACLs of {', '.join(made)} in place ({sum(made.values())} ACL bindings)")
+    added, deleted = (sum(counts) for counts in zip(*made.values()))
+    typer.echo(f"principals of {', '.join(made)} in place; ACL bindings added {added}, deleted {deleted}")
 
 
 PARTNER_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
@@ -118,10 +119,10 @@ def partner_access(code: str = typer.Argument(..., help="The partner's code, as 
         raise typer.BadParameter("a partner code is 2-41 lowercase letters, digits or '-'", param_hint="CODE")
     kafka = OpsSettings().kafka
     password = os.environ.get(password_env) or principals.new_password()
-    bindings = asyncio.run(principals.partner_access(kafka, code, password))
-    typer.echo(f"partner {code}: user {partner_principal(code)} ({kafka.sasl_mechanism}) with {bindings} ACL "
-               f"bindings: reads {kafka.topic(topics.partner_referrals(code))}, "
-               f"writes {kafka.topic(topics.partner_statuses(code))}")
+    added, deleted = asyncio.run(principals.partner_access(kafka, code, password))
+    typer.echo(f"partner {code}: user {partner_principal(code)} ({kafka.sasl_mechanism}) reads only "
+               f"{kafka.topic(topics.partner_referrals(code))}, writes only {kafka.topic(topics.partner_statuses(code))}"
+               f" (ACL bindings added {added}, deleted {deleted})")
     if not os.environ.get(password_env):
         typer.echo(f"password (shown once; give it to the partner over a safe channel): {password}")
 

@@ -31,8 +31,9 @@ def write_credentials(path: Path, credentials: dict[str, str]) -> None:
     path.write_text(json.dumps(credentials, indent=2) + "\n")
 
 
-async def service_principals(kafka: KafkaSettings, credentials: Path) -> dict[str, int]:
-    """A SCRAM user per service (password made once, kept in ``credentials``) and its ACLs; idempotent."""
+async def service_principals(kafka: KafkaSettings, credentials: Path) -> dict[str, tuple[int, int]]:
+    """A SCRAM user per service (password made once, kept in ``credentials``) whose ACLs are exactly its rules;
+    idempotent. Service → ACL bindings (added, deleted)."""
     known = read_credentials(credentials)
     made = {s: known.get(s) or new_password() for s in kafka_access.SERVICES}
     if any(known.get(s) != password for s, password in made.items()):
@@ -42,7 +43,7 @@ async def service_principals(kafka: KafkaSettings, credentials: Path) -> dict[st
             for service, password in made.items()}
 
 
-async def partner_access(kafka: KafkaSettings, partner: str, password: str | None) -> int:
+async def partner_access(kafka: KafkaSettings, partner: str, password: str | None) -> tuple[int, int]:
     """The partner's SCRAM user and its ACLs (only its own referral and status topics); idempotent."""
     return await kafka_admin.apply_principal(kafka, kafka_access.partner_principal(partner), password,
                                              kafka_access.partner_acls(partner, kafka.topic_prefix))

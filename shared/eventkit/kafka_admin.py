@@ -2,7 +2,7 @@
 
 aiokafka's admin client has neither ACLs nor SCRAM users, so the requests are sent with its protocol
 classes: CreateAcls / DeleteAcls v1 (which know PREFIXED patterns) and AlterUserScramCredentials v0
-(KIP-554), defined here. The same requests work on any Kafka 2.7+ whose operator lets the caller alter
+(KIP-554), defined here; DescribeAcls v1 finds what a principal holds, so applying makes its ACLs exactly the rules. The same requests work on any Kafka 2.7+ whose operator lets the caller alter
 ACLs and users; what the rules are is not decided here (``contracts.kafka_access``).
 """
 
@@ -15,7 +15,7 @@ from typing import ClassVar, Protocol
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import for_code
-from aiokafka.protocol.admin import CreateAclsRequest_v1, DeleteAclsRequest_v1
+from aiokafka.protocol.admin import CreateAclsRequest_v1, DeleteAclsRequest_v1, DescribeAclsRequest_v1
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import CompactArray, CompactBytes, CompactString, Int8, Int16, Int32, Schema, TaggedFields
 
@@ -121,13 +121,28 @@ async def delete_scram_user(admin: AIOKafkaAdminClient, name: str, mechanism: st
     _raise_errors(f"delete the SCRAM user {name}", ((c, m) for _, c, m, _ in response.results if c != resource_not_found))
 
 
-async def grant(admin: AIOKafkaAdminClient, principal: str, grants: Iterable[Grant]) -> int:
-    """ALLOW each grant to ``principal`` from any host. Idempotent: a binding that exists is left as it is."""
-    bindings = sorted({_binding(g, principal) for g in grants})
-    if bindings:
-        response = await admin._send_request(_Many(CreateAclsRequest_v1(bindings)))
+async def bindings_of(admin: AIOKafkaAdminClient, principal: str) -> set[tuple]:
+    """Every ACL binding that names ``principal``, in the wire form ``_binding`` makes."""
+    request = DescribeAclsRequest_v1(ANY_RESOURCE, None, PATTERN_TYPES["ANY"], principal, None, OPERATIONS["ANY"],
+                                     ANY_PERMISSION)
+    response = await admin._send_request(_Many(request))
+    _raise_errors(f"describe the ACLs of {principal}", [(response.error_code, response.error_message)])
+    return {(resource, name, pattern, who, host, operation, permission)
+            for resource, name, pattern, acls in response.resources for who, host, operation, permission in acls}
+
+
+async def grant(admin: AIOKafkaAdminClient, principal: str, grants: Iterable[Grant]) -> tuple[int, int]:
+    """Make ``principal``'s ACLs exactly ``grants`` (ALLOW, from any host): what is missing is added first, then
+    what no grant gives any more is deleted, so the principal never holds less than both have in common.
+    Returns (added, deleted); (0, 0) when the broker already had exactly these."""
+    wanted, present = {_binding(g, principal) for g in grants}, await bindings_of(admin, principal)
+    if missing := sorted(wanted - present):
+        response = await admin._send_request(_Many(CreateAclsRequest_v1(missing)))
         _raise_errors(f"create the ACLs of {principal}", response.creation_responses)
-    return len(bindings)
+    if stale := sorted(present - wanted):
+        response = await admin._send_request(_Many(DeleteAclsRequest_v1(stale)))
+        _raise_errors(f"delete the stale ACLs of {principal}", ((c, m) for c, m, _ in response.filter_responses))
+    return len(missing), len(stale)
 
 
 async def revoke_all(admin: AIOKafkaAdminClient, principal: str) -> int:
@@ -138,10 +153,11 @@ async def revoke_all(admin: AIOKafkaAdminClient, principal: str) -> int:
     return sum(len(matching) for _, _, matching in response.filter_responses)
 
 
-async def apply_principal(kafka: KafkaSettings, name: str, password: str | None, grants: Iterable[Grant]) -> int:
-    """Sign ``name`` up (when a password is given) and grant it ``grants``. Needs a principal allowed to alter
-    ACLs and users (the local ``admin``, a super user). Returns the number of ACL bindings. A rule taken out of
-    ``contracts.kafka_access`` stays on the broker until ``remove_principal`` (or kafka-acls.sh) removes it."""
+async def apply_principal(kafka: KafkaSettings, name: str, password: str | None,
+                          grants: Iterable[Grant]) -> tuple[int, int]:
+    """Sign ``name`` up (when a password is given) and make its ACLs exactly ``grants``: a rule taken out of
+    ``contracts.kafka_access`` is taken off the broker too. Needs a principal allowed to alter ACLs and users (the
+    local ``admin``, a super user). Returns the ACL bindings (added, deleted)."""
     admin = await start_admin(kafka)
     try:
         if password is not None:

@@ -186,3 +186,17 @@ async def test_the_operator_command_lets_a_partner_in_with_a_password_shown_once
     with pytest.raises(TopicAuthorizationFailedError):
         await first_record(principals.partner(code), principals.topic(topics.partner_referrals(principals.a)),
                            principals.topic(kafka_access.partner_group(code)))
+
+
+async def test_applying_the_rules_again_changes_nothing_and_a_rule_taken_away_leaves_the_broker(principals):
+    a, admin = principals.a, principals.admin
+    name, rules = kafka_access.partner_principal(a), kafka_access.partner_acls(a, admin.topic_prefix)
+    assert await kafka_admin.apply_principal(admin, name, None, rules) == (0, 0)
+    without_reading = [acl for acl in rules if (acl.resource, acl.operation) != ("TOPIC", "READ")]
+    try:
+        assert await kafka_admin.apply_principal(admin, name, None, without_reading) == (0, 1)
+        with pytest.raises(TopicAuthorizationFailedError):
+            await first_record(principals.partner(a), principals.topic(topics.partner_referrals(a)),
+                               principals.topic(kafka_access.partner_group(a)) + "-inbox")
+    finally:
+        assert await kafka_admin.apply_principal(admin, name, None, rules) == (1, 0)
