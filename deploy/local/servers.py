@@ -303,7 +303,8 @@ def kafka_principals() -> None:
         print("kafka: no .venv yet, service principals not made (scripts/setup.sh does it)", flush=True)
         return
     r = run([python, "-m", "deploy.ops", "kafka-principals", "--credentials", KCREDENTIALS],
-            cwd=HERE.parents[1], env={**os.environ, **kafka_client_env(KAFKA_ADMIN)})
+            cwd=HERE.parents[1], env={**os.environ, **kafka_client_env(KAFKA_ADMIN),
+                                      "VANTRUM_KAFKA__TOPIC_PREFIX": ""})  # the services' real topic names
     if r.returncode:
         raise Fail(f"kafka: making the service principals and their ACLs failed:\n{tail(r.stdout + r.stderr)}")
     print(f"kafka: {r.stdout.strip()}", flush=True)
