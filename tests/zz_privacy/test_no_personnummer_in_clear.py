@@ -15,8 +15,9 @@ What it reads:
   and is counted without a query;
 - every ``*.log`` under ``.local/`` that the project writes (the servers' logs, ``.local/demo/*.log``, the fault
   suite's ``.local/faults/*/logs``), and every ``*.csv`` there. Not read: Kafka's own segment files
-  (``…/kafka/data/**/*.log``, the topics themselves, read through the broker above), PostgreSQL's data directory
-  (the tables, read above) and the unpacked Keycloak distribution (third-party files). The insight CSV endpoints
+  (``…/kafka/sasl-data/**/*.log``, and ``…/kafka/data`` of a broker from before SASL: the topics themselves, read
+  through the broker above), PostgreSQL's data directory (the tables, read above) and the unpacked Keycloak
+  distribution (third-party files). The insight CSV endpoints
   are computed from the tables scanned above; the tests keep their CSV responses in memory and write no CSV file.
 
 What counts is exactly what ``eventkit.personnummer.contains_personnummer`` recognises (YYMMDD or YYYYMMDD, an
@@ -302,7 +303,8 @@ def project_files() -> list[Path]:
         subdirectories[:] = [
             name
             for name in subdirectories
-            if not (name == "data" and parts and parts[-1] in ("kafka", "pg")) and not name.startswith("keycloak-")
+            if not (name in ("data", "sasl-data") and parts and parts[-1] in ("kafka", "pg"))
+            and not name.startswith("keycloak-")
         ]
         files += [here / name for name in names if name.endswith((".log", ".csv"))]
     return sorted(files)
