@@ -37,7 +37,7 @@ from contracts import intake, topics
 from eventkit import keyring
 from eventkit.db import create_pool
 from eventkit.eventstore import EventStore, Metadata
-from eventkit.kafka import ensure_topics, start_producer
+from eventkit.kafka import client_options, ensure_topics, start_producer
 from eventkit.outbox import OutboxRelay
 from eventkit.settings import Settings
 from eventkit.supervisor import Backoff, Supervisor
@@ -70,7 +70,7 @@ async def steadily(rate: float, seconds: float, one) -> None:
 async def raw_round(settings: Settings, producer, topic: str, rate: float, seconds: float) -> list[float]:
     sent: dict[bytes, float] = {}
     latencies: list[float] = []
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka.bootstrap_servers, group_id=None,
+    consumer = AIOKafkaConsumer(topic, **client_options(settings.kafka), group_id=None,
                                 enable_auto_commit=False, auto_offset_reset="latest", isolation_level="read_committed")
     await consumer.start()
     await consumer.seek_to_end()

@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer
 from eventkit.consumer import EventConsumer
 from eventkit.db import create_pool
 from eventkit.eventstore import EventStore, Metadata
-from eventkit.kafka import ensure_topics, partition_logs, start_producer
+from eventkit.kafka import client_options, ensure_topics, partition_logs, start_producer
 from eventkit.outbox import OutboxRelay
 from eventkit.settings import Settings
 from eventkit.testing import namespace
@@ -112,7 +112,7 @@ async def run(n: int, writers: int, rounds: int) -> tuple[list[tuple[str, float]
     assert sent == [total] * rounds, f"relayed {sent}, expected {total} each round"
 
     async def raw_consume():
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka.bootstrap_servers,
+        consumer = AIOKafkaConsumer(topic, **client_options(settings.kafka),
                                     auto_offset_reset="earliest", group_id=f"{ns}.raw", enable_auto_commit=False)
         await consumer.start()
         seen = 0

@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the simulated log lives with the tests
 
 from eventkit.db import create_pool  # noqa: E402
-from eventkit.kafka import start_producer  # noqa: E402
+from eventkit.kafka import client_options, start_producer  # noqa: E402
 from eventkit.settings import Settings  # noqa: E402
 from eventkit.testing import namespace  # noqa: E402
 from fixtures.golden_log import journey_events  # noqa: E402
@@ -90,7 +90,7 @@ async def run(journeys: int, ns: str | None = None) -> tuple[int, int, list[tupl
             print(f"  incremental: {events:,} events applied, RSS {rss[events]:,.0f} MB", flush=True)
     await incremental.stop()
 
-    raw = AIOKafkaConsumer(*[insight.kafka.topic(t) for t in TOPICS], bootstrap_servers=insight.kafka.bootstrap_servers,
+    raw = AIOKafkaConsumer(*[insight.kafka.topic(t) for t in TOPICS], **client_options(insight.kafka),
                            auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
     await raw.start()
     started, seen = time.monotonic(), 0

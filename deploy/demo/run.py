@@ -27,15 +27,27 @@ from .simulate import Services, simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "demo"
+SERVERS = ROOT / "deploy" / "local" / "servers.py"
 SERVICES = {"intake": 8001, "outreach": 8002, "casework": 8003, "insight": 8004, "feedback": 8005, "sharing": 8006}
 
 cli = typer.Typer(add_completion=False)
 
 
+def service_env(name: str) -> dict[str, str]:
+    """On the local servers each service signs in to Kafka as itself (``servers.py up`` made its SCRAM user and
+    ACLs), not as the admin scripts/demo.sh got from ``servers.py env``; on servers of your own, as you set."""
+    if os.environ.get("VANTRUM_KAFKA__SASL_USERNAME") != "admin":
+        return dict(os.environ)
+    printed = subprocess.run([sys.executable, str(SERVERS), "env", "--only", "kafka", "--as", name],
+                             capture_output=True, text=True, check=True).stdout
+    return {**os.environ, **dict(line.removeprefix("export ").strip().split("=", 1) for line in printed.splitlines()
+                                 if line.startswith("export VANTRUM_KAFKA__"))}
+
+
 def start(name: str, port: int) -> subprocess.Popen:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = (LOGS / f"{name}.log").open("a")
-    return subprocess.Popen([sys.executable, "-m", name, "serve", "--port", str(port)], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", name, "serve", "--port", str(port)], cwd=ROOT, env=service_env(name),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 

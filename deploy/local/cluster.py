@@ -10,6 +10,11 @@ midway; by hand:
 
 Everything lives in the folder given (data, configs, logs), on free ports. Stdlib only, like servers.py, whose
 Java lookup, jar download and Kafka version it reuses.
+
+Unlike servers.py it listens in PLAINTEXT, without ACLs: the three-broker test is about replication and losing a
+broker, and the clients it drives take the same KafkaSettings either way (access control has its own tests on the
+SASL broker, tests/integration/kafka). Making it SASL would take the admin's SCRAM credential at each node's
+format and the same listener settings as servers.py's, per node.
 """
 
 from __future__ import annotations

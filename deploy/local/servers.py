@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -42,7 +43,13 @@ PG_PORT = port_env("VANTRUM_PG_PORT", 15432)
 KEYCLOAK_VERSION = os.environ.get("VANTRUM_KEYCLOAK_VERSION", "26.4.5")
 KEYCLOAK_PORT = port_env("VANTRUM_KEYCLOAK_PORT", 18080)
 KDIR, PGDIR = LOCAL / "kafka", LOCAL / "pg"
-JARS, KDATA, KLOG, KPID = KDIR / "jars", KDIR / "data", KDIR / "kafka.log", KDIR / "kafka.pid"
+# sasl-data, not data: a log dir formatted before the broker required SASL has no admin credential (kafka_up says so).
+JARS, KDATA, KLOG, KPID = KDIR / "jars", KDIR / "sasl-data", KDIR / "kafka.log", KDIR / "kafka.pid"
+KDATA_PLAINTEXT = KDIR / "data"
+KCREDENTIALS = KDIR / "credentials.json"
+"""SCRAM passwords of the local principals (admin, then one per service), made once; mode 0600."""
+KAFKA_ADMIN = "admin"
+SASL_MECHANISM = "SCRAM-SHA-512"
 KPROPS, KLOG4J = KDIR / "server.properties", KDIR / "log4j2.properties"
 PGDATA, PGRUN, PGLOG = PGDIR / "data", PGDIR / "run", PGDIR / "postgres.log"
 KCDIR = LOCAL / "keycloak"
@@ -147,15 +154,44 @@ def fetch_kafka_jars() -> None:
                    f"does the version exist?); mvn said:\n{tail(out, 10)}")
 
 
+def kafka_credentials() -> dict[str, str]:
+    """Principal → SCRAM password; the admin's is made on first use (the service principals' by
+    `python -m deploy.ops kafka-principals`, which `up` runs). Only the owner may read the file."""
+    credentials = json.loads(KCREDENTIALS.read_text()) if KCREDENTIALS.exists() else {}
+    if KAFKA_ADMIN not in credentials:
+        credentials[KAFKA_ADMIN] = secrets.token_urlsafe(24)
+        KDIR.mkdir(parents=True, exist_ok=True)
+        KCREDENTIALS.touch(mode=0o600)
+        KCREDENTIALS.write_text(json.dumps(credentials, indent=2) + "\n")
+    KCREDENTIALS.chmod(0o600)
+    return credentials
+
+
 def write_kafka_config() -> None:
-    """Rewritten on every start so port changes apply; logs keep lifecycle lines and warnings."""
+    """Rewritten on every start so port changes apply; logs keep lifecycle lines and warnings.
+
+    Clients authenticate with SASL/SCRAM-SHA-512 and the StandardAuthorizer refuses what no ACL allows.
+    The controller listener stays PLAINTEXT on 127.0.0.1 (KRaft cannot check SCRAM there: the credentials live
+    in the metadata it serves), so its anonymous principal is a super user beside `admin`, for the node's
+    requests to itself; nothing but this machine reaches that port."""
+    password = kafka_credentials()[KAFKA_ADMIN]
+    KPROPS.touch(mode=0o600)  # it holds the admin's password
+    KPROPS.chmod(0o600)
     KPROPS.write_text(f"""# Written by deploy/local/servers.py; edits are overwritten.
 process.roles=broker,controller
 node.id=1
-listeners=PLAINTEXT://{HOST}:{KAFKA_PORT},CONTROLLER://{HOST}:{CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://{HOST}:{KAFKA_PORT}
+listeners=SASL_PLAINTEXT://{HOST}:{KAFKA_PORT},CONTROLLER://{HOST}:{CONTROLLER_PORT}
+advertised.listeners=SASL_PLAINTEXT://{HOST}:{KAFKA_PORT}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.enabled.mechanisms={SASL_MECHANISM}
+sasl.mechanism.inter.broker.protocol={SASL_MECHANISM}
+listener.name.sasl_plaintext.{SASL_MECHANISM.lower()}.sasl.jaas.config=\
+  org.apache.kafka.common.security.scram.ScramLoginModule required username="{KAFKA_ADMIN}" password="{password}";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:{KAFKA_ADMIN};User:ANONYMOUS
 controller.quorum.bootstrap.servers={HOST}:{CONTROLLER_PORT}
 log.dirs={KDATA}
 num.partitions=3
@@ -190,10 +226,14 @@ def format_kafka_storage(java: str) -> None:
     """KRaft needs a one-time format; skipping it when meta.properties exists keeps the data."""
     if (KDATA / "meta.properties").exists():
         return
+    if (KDATA_PLAINTEXT / "meta.properties").exists():
+        print(f"kafka: the broker now requires SASL, and {KDATA_PLAINTEXT} (formatted without it) has no admin "
+              f"credential: starting afresh in {KDATA}; delete the old one when you like", flush=True)
     print("kafka: formatting storage…", flush=True)
     cluster_id = kafka_cluster_id()
+    admin = f"{SASL_MECHANISM}=[name={KAFKA_ADMIN},password={kafka_credentials()[KAFKA_ADMIN]}]"
     r = run([java, "-cp", f"{JARS}/*", f"-Dlog4j2.configurationFile={KLOG4J}", "kafka.tools.StorageTool",
-             "format", "--standalone", "-t", cluster_id, "-c", KPROPS])
+             "format", "--standalone", "-t", cluster_id, "-c", KPROPS, "--add-scram", admin])
     if r.returncode:
         raise Fail(f"kafka: storage format failed:\n{tail(r.stdout + r.stderr)}")
 
@@ -220,8 +260,12 @@ def kafka_up() -> None:
         if running and int(running.group(1)) != KAFKA_PORT:
             raise Fail(f"kafka: already running on port {running.group(1)}, not {KAFKA_PORT}; "
                        "run `down` first to change ports")
+        if "SASL_PLAINTEXT://" not in KPROPS.read_text():
+            raise Fail("kafka: the running broker was started before it required SASL (its clients would all be "
+                       "refused): run `down --only kafka`, then `up`")
         wait_kafka(pid, lambda: kafka_pid() == pid, None)  # an earlier `up` may still be starting it
         print(f"kafka: already running (pid {pid}) on {HOST}:{KAFKA_PORT}")
+        kafka_principals()
         return
     java = find_java()
     ensure_port_free(KAFKA_PORT, "kafka")
@@ -241,6 +285,29 @@ def kafka_up() -> None:
     KPID.write_text(f"{proc.pid}\n")
     wait_kafka(proc.pid, lambda: proc.poll() is None, offset)
     print(f"kafka {kafka_version()} ready on {HOST}:{KAFKA_PORT} ({time.monotonic() - started:.1f} s)")
+    kafka_principals()
+
+
+def kafka_client_env(principal: str) -> dict[str, str]:
+    """The VANTRUM_KAFKA__* settings of a client that signs in as ``principal``."""
+    return {"VANTRUM_KAFKA__BOOTSTRAP_SERVERS": f"{HOST}:{KAFKA_PORT}",
+            "VANTRUM_KAFKA__SECURITY_PROTOCOL": "SASL_PLAINTEXT", "VANTRUM_KAFKA__SASL_MECHANISM": SASL_MECHANISM,
+            "VANTRUM_KAFKA__SASL_USERNAME": principal,
+            "VANTRUM_KAFKA__SASL_PASSWORD": kafka_credentials().get(principal, "")}
+
+
+def kafka_principals() -> None:
+    """A SCRAM user and the ACLs of each service (idempotent; the rules: contracts.kafka_access), made as admin."""
+    python = HERE.parents[1] / ".venv" / "bin" / "python"
+    if not python.exists():
+        print("kafka: no .venv yet, service principals not made (scripts/setup.sh does it)", flush=True)
+        return
+    r = run([python, "-m", "deploy.ops", "kafka-principals", "--credentials", KCREDENTIALS],
+            cwd=HERE.parents[1], env={**os.environ, **kafka_client_env(KAFKA_ADMIN),
+                                      "VANTRUM_KAFKA__TOPIC_PREFIX": ""})  # the services' real topic names
+    if r.returncode:
+        raise Fail(f"kafka: making the service principals and their ACLs failed:\n{tail(r.stdout + r.stderr)}")
+    print(f"kafka: {r.stdout.strip()}", flush=True)
 
 
 def kafka_down() -> None:
@@ -605,10 +672,13 @@ def keycloak_status() -> bool:
 
 # ---------------------------------------------------------------- CLI
 
-def print_env(services: list[str]) -> None:
+def print_env(services: list[str], principal: str) -> None:
     versions = []
     if "kafka" in services:
-        print(f"export VANTRUM_KAFKA__BOOTSTRAP_SERVERS={HOST}:{KAFKA_PORT}")
+        if principal not in kafka_credentials():
+            raise Fail(f"kafka: no principal {principal!r} in {KCREDENTIALS} (`up` makes one per service)")
+        for name, value in kafka_client_env(principal).items():
+            print(f"export {name}={value}")
         versions.append(f"kafka {kafka_version()}")
     if "postgres" in services:
         print(f"export VANTRUM_POSTGRES__DSN=postgresql://postgres@{HOST}:{PG_PORT}/vantrum")
@@ -623,10 +693,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "down", "status", "env"])
     parser.add_argument("--only", choices=["kafka", "postgres", "keycloak"], help="act on one server only")
+    parser.add_argument("--as", dest="principal", default=KAFKA_ADMIN,
+                        help="env: sign in to Kafka as this principal (a service's name; default: admin)")
     args = parser.parse_args()
     services = [args.only] if args.only else ["kafka", "postgres", "keycloak"]
     if args.command == "env":
-        print_env(services)
+        print_env(services, args.principal)
         return 0
     if args.command == "up" and "keycloak" in services:
         wait_keycloak_ready = keycloak_start()  # its ~35 s first start overlaps Kafka's and PostgreSQL's

@@ -4,6 +4,9 @@
     .venv/bin/python -m deploy.ops lag           # committed offset, end and lag per consumer group and partition
     .venv/bin/python -m deploy.ops waiting       # parked outbox records and dead letters of every service
 
+    .venv/bin/python -m deploy.ops partner-access ria   # a partner's Kafka user: its own referral and status topics
+    .venv/bin/python -m deploy.ops kafka-principals --credentials FILE   # every service's user and ACLs (servers.py up)
+
     .venv/bin/python -m deploy.ops casework dead-letters --replay ID   # any service's own command, under its name
     .venv/bin/python -m deploy.ops intake parked --replay ID
     .venv/bin/python -m deploy.ops insight rebuild

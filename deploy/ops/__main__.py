@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+from pathlib import Path
 
 import httpx
 import typer
@@ -16,6 +19,10 @@ from insight.__main__ import cli as insight_cli
 from intake.__main__ import cli as intake_cli
 from outreach.__main__ import cli as outreach_cli
 
+from contracts import topics
+from contracts.kafka_access import partner_principal
+
+from . import principals
 from .views import LOCAL_SERVICES, SCHEMAS, OpsSettings, consumer_lag, statuses, waiting_records
 
 cli = typer.Typer(help="Väntrum for operators: every service's state, consumer lag, what waits for a person; "
@@ -90,6 +97,36 @@ def waiting(all_: bool = typer.Option(False, "--all", help="Also list dead lette
             table.add_row(name, r.id, r.where, r.topic, r.key, str(r.bytes), r.reason, f"{r.since:%Y-%m-%d %H:%M}",
                           r.state)
     console.print(table if table.row_count else "nothing waits: no parked records, no dead letters")
+
+
+@cli.command("kafka-principals")
+def kafka_principals(credentials: Path = typer.Option(..., help="JSON file of the principals' passwords (made "
+                                                                "here when missing; mode 0600)")) -> None:
+    """A SCRAM user and the ACLs of every service (contracts.kafka_access); deploy/local/servers.py up runs it."""
+    made = asyncio.run(principals.service_principals(OpsSettings().kafka, credentials))
+    added, deleted = (sum(counts) for counts in zip(*made.values()))
+    typer.echo(f"principals of {', '.join(made)} in place; ACL bindings added {added}, deleted {deleted}")
+
+
+PARTNER_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
+
+
+@cli.command("partner-access")
+def partner_access(code: str = typer.Argument(..., help="The partner's code, as in its topics partner.<code>.*"),
+                   password_env: str = typer.Option("PARTNER_PASSWORD", help="Environment variable holding the "
+                                                    "partner's password; when unset one is made and printed once")) -> None:
+    """Let a partner organisation in: its SCRAM user ``partner-<code>``, which may read only
+    partner.<code>.referrals.v1, write only partner.<code>.status.v1 and use consumer groups partner-<code>*."""
+    if not PARTNER_CODE.match(code):
+        raise typer.BadParameter("a partner code is 2-41 lowercase letters, digits or '-'", param_hint="CODE")
+    kafka = OpsSettings().kafka
+    password = os.environ.get(password_env) or principals.new_password()
+    added, deleted = asyncio.run(principals.partner_access(kafka, code, password))
+    typer.echo(f"partner {code}: user {partner_principal(code)} ({kafka.sasl_mechanism}) reads only "
+               f"{kafka.topic(topics.partner_referrals(code))}, writes only {kafka.topic(topics.partner_statuses(code))}"
+               f" (ACL bindings added {added}, deleted {deleted})")
+    if not os.environ.get(password_env):
+        typer.echo(f"password (shown once; give it to the partner over a safe channel): {password}")
 
 
 def _per(values: dict[str, float], unit: str = "") -> str:

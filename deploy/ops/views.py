@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from eventkit import parked as waiting
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from eventkit.kafka import client_options
 from eventkit.settings import KafkaSettings, PostgresSettings
 
 LOCAL_SERVICES = {"intake": "http://127.0.0.1:8001", "outreach": "http://127.0.0.1:8002",
@@ -99,8 +100,8 @@ class PartitionLag:
 
 async def consumer_lag(kafka: KafkaSettings, group_filter: str = "") -> list[PartitionLag]:
     """Every consumer group's committed offset and the partition's end, from Kafka itself (not the services)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers, request_timeout_ms=15000)
-    ends = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=15000)
+    ends = AIOKafkaConsumer(**client_options(kafka), enable_auto_commit=False)
     await admin.start()
     await ends.start()
     try:

@@ -33,7 +33,7 @@ from . import keyring
 from .envelope import Envelope, InvalidEnvelope, from_record
 from .errors import describe, is_transient
 from .events import Event, EventRegistry, InvalidEventData, UnknownEvent
-from .kafka import ensure_topics
+from .kafka import client_options, ensure_topics
 from .logs import bound_contextvars, get_logger
 from .metrics import CONSUMER_RETRIES, DEAD_LETTERS, DUPLICATES_SKIPPED, EVENTS_CONSUMED
 from .sealing import SealingError, opened, sealed_subjects
@@ -292,7 +292,7 @@ class EventConsumer:
         await ensure_topics(self.kafka, list(self.handler.topics))
         self._consumer = AIOKafkaConsumer(
             *self.handler.topics,
-            bootstrap_servers=self.kafka.bootstrap_servers,
+            **client_options(self.kafka),
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import NamedTuple
+import ssl
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from .db import PlatformUnavailable
 from .logs import get_logger
@@ -20,17 +22,40 @@ UNLIMITED_RETENTION = {"retention.ms": "-1", "retention.bytes": "-1"}
 """The event topics are the source of truth a rebuild replays from offset 0: Kafka must never delete their records."""
 
 
+def client_options(settings: KafkaSettings) -> dict[str, Any]:
+    """The connection keyword arguments of every aiokafka client (producer, consumer, admin): where the brokers
+    are, and the TLS and SASL settings. FastStream's broker gets the same through ``subscriber.broker_for``."""
+    options: dict[str, Any] = {"bootstrap_servers": settings.bootstrap_servers,
+                               "security_protocol": settings.security_protocol}
+    if settings.uses_tls:
+        options["ssl_context"] = tls_context(settings)
+    if settings.uses_sasl:
+        assert settings.sasl_password is not None  # KafkaSettings refuses SASL without credentials
+        options |= {"sasl_mechanism": settings.sasl_mechanism, "sasl_plain_username": settings.sasl_username,
+                    "sasl_plain_password": settings.sasl_password.get_secret_value()}
+    return options
+
+
+def tls_context(settings: KafkaSettings) -> ssl.SSLContext:
+    """Verifies the brokers' certificates (against ``ssl_cafile``, else the system's CAs) and their host names."""
+    password = settings.ssl_keyfile_password.get_secret_value() if settings.ssl_keyfile_password else None
+    return create_ssl_context(cafile=settings.ssl_cafile, certfile=settings.ssl_certfile,
+                              keyfile=settings.ssl_keyfile, password=password)
+
+
 def _unreachable(settings: KafkaSettings, error: BaseException) -> PlatformUnavailable:
+    signed_in = (f"; or it refused {settings.sasl_username}'s SASL credentials (aiokafka logs "
+                 "SaslAuthenticationFailed then)" if settings.uses_sasl else "")
     return PlatformUnavailable(
         f"Kafka unreachable at {settings.bootstrap_servers}: {error or type(error).__name__}"
-        " (start it with `python3 deploy/local/servers.py up` or set VANTRUM_KAFKA__BOOTSTRAP_SERVERS)"
+        f" (start it with `python3 deploy/local/servers.py up` or set VANTRUM_KAFKA__BOOTSTRAP_SERVERS{signed_in})"
     )
 
 
 async def start_producer(settings: KafkaSettings) -> AIOKafkaProducer:
     """An idempotent producer (acks=all): a retried send is never written twice by the broker."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **client_options(settings),
         enable_idempotence=True,
         acks="all",
         linger_ms=5,
@@ -44,8 +69,8 @@ async def start_producer(settings: KafkaSettings) -> AIOKafkaProducer:
     return producer
 
 
-async def _start_admin(settings: KafkaSettings) -> AIOKafkaAdminClient:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=15000)
+async def start_admin(settings: KafkaSettings) -> AIOKafkaAdminClient:
+    admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=15000)
     try:
         await admin.start()
     except (KafkaConnectionError, OSError, asyncio.TimeoutError) as error:
@@ -65,7 +90,7 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str], partitions: 
     ``configs`` replaces those settings for topics that are no source of truth (a partner's compacted, time-limited
     referral topic): they are created with it, and no warning is given about them.
     """
-    admin = await _start_admin(settings)
+    admin = await start_admin(settings)
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in topics if t not in existing]
@@ -119,7 +144,7 @@ class PartitionLog(NamedTuple):
 
 async def partition_logs(settings: KafkaSettings, topics: list[str]) -> dict[TopicPartition, PartitionLog]:
     """Where the log of every partition of ``topics`` starts and ends now."""
-    admin = await _start_admin(settings)
+    admin = await start_admin(settings)
     try:
         described = await admin.describe_topics(topics)
     except KafkaError as error:
@@ -130,7 +155,7 @@ async def partition_logs(settings: KafkaSettings, topics: list[str]) -> dict[Top
         if topic["error_code"]:  # an unknown topic would otherwise look like a topic without partitions
             raise PlatformUnavailable(f"Kafka cannot describe topic {topic['topic']} (error {topic['error_code']})")
     partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    reader = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    reader = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     try:
         await reader.start()
         firsts, ends = await reader.beginning_offsets(partitions), await reader.end_offsets(partitions)

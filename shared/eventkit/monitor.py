@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from .kafka import client_options
 from .outbox import Backlog, read_backlog
 from .settings import KafkaSettings
 from .supervisor import pause, stop_requested
@@ -56,8 +57,8 @@ class Monitor:
         return max(self.lag.values(), default=0)
 
     async def run(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka.bootstrap_servers, request_timeout_ms=10000)
-        ends = AIOKafkaConsumer(bootstrap_servers=self.kafka.bootstrap_servers, enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(**client_options(self.kafka), request_timeout_ms=10000)
+        ends = AIOKafkaConsumer(**client_options(self.kafka), enable_auto_commit=False)
         await admin.start()
         try:
             await ends.start()

@@ -84,7 +84,7 @@ class Runtime:
             self.relays.append(relay)
             self.supervise(f"relay:{store.schema}", relay.run)
         if handlers:
-            broker = broker_for(kafka.bootstrap_servers)
+            broker = broker_for(kafka)
             subscribers = []
             for handler in handlers:
                 await prepare(self.pool, handler)

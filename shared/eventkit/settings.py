@@ -22,12 +22,53 @@ MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
 
 
 class KafkaSettings(BaseModel):
+    """Where the brokers are and who the service is to them (``VANTRUM_KAFKA__…``); docs/kafka-security.md.
+
+    Every Kafka client the project makes takes its connection from ``eventkit.kafka.client_options``, so these
+    fields reach the producer, the consumers, the admin client and FastStream alike."""
+
     bootstrap_servers: str = "127.0.0.1:19092"
     topic_prefix: str = ""
     """Prepended to every topic name; tests use it to get a namespace of their own."""
+    security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
+    """``SASL_SSL`` on a managed cluster; the local broker (deploy/local/servers.py) speaks ``SASL_PLAINTEXT``."""
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    """The service's principal (``User:<name>`` to the broker's ACLs); required with a ``SASL_*`` protocol."""
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = None
+    """PEM file of the CA that signed the brokers' certificates; empty: the system's trusted CAs."""
+    ssl_certfile: str | None = None
+    """Client certificate (PEM), for a cluster that authenticates clients by TLS (``SSL``) instead of SASL."""
+    ssl_keyfile: str | None = None
+    ssl_keyfile_password: SecretStr | None = None
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
+
+    def signed_in_as(self, username: str, password: str) -> KafkaSettings:
+        """The same cluster, reached as another SASL principal (a test's partner, an operator's admin)."""
+        protocol = self.security_protocol if self.uses_sasl else "SASL_SSL" if self.uses_tls else "SASL_PLAINTEXT"
+        return self.model_copy(update={"security_protocol": protocol, "sasl_username": username,
+                                       "sasl_password": SecretStr(password)})
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> KafkaSettings:
+        if self.uses_sasl and not (self.sasl_username and self.sasl_password):
+            raise ValueError(f"VANTRUM_KAFKA__SECURITY_PROTOCOL={self.security_protocol} needs "
+                             "VANTRUM_KAFKA__SASL_USERNAME and VANTRUM_KAFKA__SASL_PASSWORD")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("a client certificate needs its key: set both VANTRUM_KAFKA__SSL_CERTFILE and "
+                             "VANTRUM_KAFKA__SSL_KEYFILE, or neither")
+        return self
 
 
 class PostgresSettings(BaseModel):

@@ -24,11 +24,14 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import LogicSubscriber
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from .consumer import Inbox
 from .errors import describe, is_transient
+from .kafka import client_options
 from .logs import get_logger
 from .metrics import CONSUMER_RETRIES
+from .settings import KafkaSettings
 from .supervisor import pause, stop_requested
 
 log = get_logger(__name__)
@@ -39,10 +42,22 @@ async def _raw(message: KafkaMessage) -> object:
     return message.body
 
 
-def broker_for(bootstrap_servers: str) -> KafkaBroker:
+_SASL = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+
+
+def broker_security(kafka: KafkaSettings) -> BaseSecurity | None:
+    """FastStream's form of the connection options every other client gets from ``kafka.client_options``."""
+    options = client_options(kafka)
+    tls = {"ssl_context": options.get("ssl_context"), "use_ssl": kafka.uses_tls}
+    if kafka.uses_sasl:
+        return _SASL[options["sasl_mechanism"]](options["sasl_plain_username"], options["sasl_plain_password"], **tls)
+    return BaseSecurity(**tls) if kafka.uses_tls else None
+
+
+def broker_for(kafka: KafkaSettings) -> KafkaBroker:
     # FastStream logs every message at INFO; our own lines (structlog) already say what matters.
     # A comma-separated list is several brokers: FastStream would take the string for one host.
-    return KafkaBroker(bootstrap_servers.split(","), log_level=logging.DEBUG)
+    return KafkaBroker(kafka.bootstrap_servers.split(","), security=broker_security(kafka), log_level=logging.DEBUG)
 
 
 def subscribe(broker: KafkaBroker, inbox: Inbox, retry_pause: float = 1.0) -> LogicSubscriber:

@@ -17,6 +17,7 @@ from . import keyring, sealing
 from .decider import Decider, Refused
 from .envelope import from_record
 from .events import Event, EventRegistry
+from .kafka import client_options
 from .outbox import OutboxRelay
 from .settings import AuthSettings, KafkaSettings, Settings
 
@@ -39,7 +40,7 @@ async def remove_namespaces(pool, kafka: KafkaSettings, namespaces: list[str]) -
         "SELECT nspname FROM pg_namespace WHERE split_part(nspname, '_', 1) = ANY($1::text[])", namespaces)
     for row in schemas:
         await pool.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers, request_timeout_ms=30000)
+    admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=30000)
     await admin.start()
     try:
         topics = [t for t in await admin.list_topics() if t.startswith(prefixes)]
@@ -54,7 +55,7 @@ async def read_topic(kafka: KafkaSettings, topic: str, expected: int, timeout: f
     """Every record of ``topic`` from the beginning, waiting until at least ``expected`` arrived."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=kafka.bootstrap_servers,
+        **client_options(kafka),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,

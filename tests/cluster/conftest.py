@@ -19,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts import topics
 from eventkit.kafka import UNLIMITED_RETENTION
+from eventkit.settings import KafkaSettings
 from faults.platform_control import ROOT, SERVERS, Platform, _alive
 from faults.processes import services_on
 
@@ -70,13 +71,20 @@ class ClusterPlatform(Platform):
         """The services are given all three brokers, as a managed cluster's bootstrap list would be."""
         return self.bootstrap_servers
 
-    def service_env(self) -> dict[str, str]:
-        env = self.servers_env()
+    def service_env(self, principal: str = "admin") -> dict[str, str]:
+        """Every service the same, in PLAINTEXT: the three brokers have no SASL (deploy/local/cluster.py says why)."""
+        env = {name: value for name, value in self.servers_env().items()
+               if not name.startswith(("VANTRUM_KAFKA__SASL_", "VANTRUM_KAFKA__SSL_"))}
         for line in self._servers("env", "--only", "postgres").stdout.splitlines():
             name, _, value = line.removeprefix("export ").partition("=")
             env[name] = value.strip('"')
         env["VANTRUM_KAFKA__BOOTSTRAP_SERVERS"] = self.services_bootstrap
+        env["VANTRUM_KAFKA__SECURITY_PROTOCOL"] = "PLAINTEXT"
         return env
+
+    @property
+    def kafka(self) -> KafkaSettings:
+        return KafkaSettings(bootstrap_servers=self.bootstrap_servers)
 
     def up(self) -> None:
         _clear_ended_sessions()

@@ -56,7 +56,7 @@ async def test_journeys_lose_nothing_while_one_of_three_brokers_stops_and_starts
 
 
 async def test_a_faststream_broker_takes_the_whole_bootstrap_list(cluster_platform):
-    broker = broker_for(cluster_platform.bootstrap_servers)
+    broker = broker_for(KafkaSettings(bootstrap_servers=cluster_platform.bootstrap_servers))
     try:
         await asyncio.wait_for(broker.connect(), 10)  # all three brokers answer: seconds, if it can read the list
     finally:

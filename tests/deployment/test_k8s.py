@@ -250,6 +250,9 @@ def container_env(container: dict, docs: list[dict]) -> dict[str, str]:
     """The environment the container starts with, as Kubernetes makes it: envFrom first, then env in order, each
     $(NAME) replaced by a variable defined before it."""
     sources = {(d["kind"], d["metadata"]["name"]): d for d in docs if d["kind"] in ("ConfigMap", "Secret")}
+    # Strimzi's User Operator makes each KafkaUser's Secret (key ``password``) in the cluster, not kustomize.
+    sources |= {("Secret", d["metadata"]["name"]): {"kind": "Secret", "stringData": {"password": "made-by-strimzi"}}
+                for d in docs if d["kind"] == "KafkaUser"}
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
         kind = "ConfigMap" if "configMapRef" in source else "Secret"

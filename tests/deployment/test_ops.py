@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from casework.app import create_app as create_casework
 from casework.settings import CaseworkSettings
 from contracts import topics
-from eventkit.kafka import ensure_topics
+from eventkit.kafka import client_options, ensure_topics
 from eventkit.testing import eventually, in_namespace, namespace
 
 from .k8s import ROOT
@@ -83,7 +83,7 @@ async def test_lag_is_the_committed_offset_against_the_end_per_group_and_partiti
     for n in range(5):
         await producer.send_and_wait(topic, b"{}", key=b"k", partition=0)
     group = f"{ns}.ops-lag-reader"
-    reader = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=group, enable_auto_commit=False)
+    reader = AIOKafkaConsumer(**client_options(kafka), group_id=group, enable_auto_commit=False)
     await reader.start()
     try:
         reader.assign([TopicPartition(topic, 0)])  # a group member that read the first two records and committed

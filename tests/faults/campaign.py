@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from eventkit.settings import KafkaSettings, PostgresSettings
+from eventkit.settings import PostgresSettings
 from insight.rebuild import rebuild
 from insight.settings import InsightSettings
 
@@ -142,7 +142,7 @@ async def verify(platform: Platform, services: Services, accepted: list[Accepted
         await services.wait_ready(RECOVERY)
     except AssertionError as error:
         findings.append(Check("services ready after the load", str(error), wrong=1))
-    settled = await checks.wait_until_settled(platform.dsn, platform.bootstrap_servers, SETTLE, say)
+    settled = await checks.wait_until_settled(platform.dsn, platform.kafka, SETTLE, say)
     say("checking stores, outboxes, topics and views")
     conn = await asyncpg.connect(platform.dsn)
     try:
@@ -151,12 +151,12 @@ async def verify(platform: Platform, services: Services, accepted: list[Accepted
                      await checks.outboxes_sent(conn),
                      await checks.one_case_per_referral(conn),
                      await checks.views_match_stores(conn),
-                     await checks.topics_in_order(conn, platform.bootstrap_servers),
-                     await checks.nothing_dead_lettered(conn, platform.bootstrap_servers)]
+                     await checks.topics_in_order(conn, platform.kafka),
+                     await checks.nothing_dead_lettered(conn, platform.kafka)]
         say("rebuilding insight's views into a new generation")
         live = await checks.snapshot(conn, checks.INSIGHT)
         try:
-            settings = InsightSettings(kafka=KafkaSettings(bootstrap_servers=platform.bootstrap_servers),
+            settings = InsightSettings(kafka=platform.kafka,
                                        postgres=PostgresSettings(dsn=platform.dsn), drop_grace=1.0,
                                        mode="test")  # the development pseudonym key, as the services have
             report = await rebuild(settings)

@@ -18,6 +18,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from casework.ids import case_id_for_origin
+from eventkit.kafka import client_options
+from eventkit.settings import KafkaSettings
 from contracts import topics
 
 from .load import Accepted
@@ -60,7 +62,7 @@ async def has_parked(conn: asyncpg.Connection, schema: str) -> bool:
                                schema)
 
 
-async def backlog(dsn: str, bootstrap_servers: str) -> dict[str, int]:
+async def backlog(dsn: str, kafka: KafkaSettings) -> dict[str, int]:
     """Outbox rows not yet sent, and records the two consumers (casework's referrals, insight's live views) have
     not committed yet. Raises while a server is unreachable."""
     conn = await asyncpg.connect(dsn, timeout=5)
@@ -73,15 +75,15 @@ async def backlog(dsn: str, bootstrap_servers: str) -> dict[str, int]:
     finally:
         await conn.close()
     return {"outbox unsent": unsent,
-            "casework behind": await group_lag(bootstrap_servers, REFERRALS_GROUP,
+            "casework behind": await group_lag(kafka, REFERRALS_GROUP,
                                                [topics.INTAKE_CONTACTS, topics.OUTREACH_CONTACTS]),
-            "insight behind": await group_lag(bootstrap_servers, insight_group, list(STORES.values()))}
+            "insight behind": await group_lag(kafka, insight_group, list(STORES.values()))}
 
 
-async def group_lag(bootstrap_servers: str, group: str, topic_names: list[str]) -> int:
+async def group_lag(kafka: KafkaSettings, group: str, topic_names: list[str]) -> int:
     """Records on ``topic_names`` after the group's committed offsets (all of them if it committed none)."""
-    ends = await end_offsets(bootstrap_servers, topic_names)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5000)
+    ends = await end_offsets(kafka, topic_names)
+    admin = AIOKafkaAdminClient(**client_options(kafka), request_timeout_ms=5000)
     await admin.start()
     try:
         committed = await admin.list_consumer_group_offsets(group)
@@ -91,13 +93,13 @@ async def group_lag(bootstrap_servers: str, group: str, topic_names: list[str]) 
                for tp, end in ends.items())
 
 
-async def wait_until_settled(dsn: str, bootstrap_servers: str, timeout: float, say) -> float | None:
+async def wait_until_settled(dsn: str, kafka: KafkaSettings, timeout: float, say) -> float | None:
     """Poll until the outboxes are empty and both consumers have caught up; seconds it took, None on timeout."""
     started = time.monotonic()
     last_said, state = 0.0, {}
     while time.monotonic() - started < timeout:
         try:
-            state = await backlog(dsn, bootstrap_servers)
+            state = await backlog(dsn, kafka)
         except Exception as error:  # noqa: BLE001 - a server still coming back: ask again
             state = {"not answering": f"{type(error).__name__}"}
         if state and all(v == 0 for v in state.values()):
@@ -113,11 +115,11 @@ async def wait_until_settled(dsn: str, bootstrap_servers: str, timeout: float, s
 # ---------------------------------------------------------------- reading Kafka
 
 @asynccontextmanager
-async def reader(bootstrap_servers: str, topic_names: list[str]):
+async def reader(kafka: KafkaSettings, topic_names: list[str]):
     """A consumer of no group subscribed to ``topic_names`` from the start, and their partitions.
 
     Subscribing (rather than asking for metadata afterwards) is what makes the consumer know the partitions."""
-    consumer = AIOKafkaConsumer(*topic_names, bootstrap_servers=bootstrap_servers, group_id=None,
+    consumer = AIOKafkaConsumer(*topic_names, **client_options(kafka), group_id=None,
                                 enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
@@ -126,14 +128,14 @@ async def reader(bootstrap_servers: str, topic_names: list[str]):
         await consumer.stop()
 
 
-async def end_offsets(bootstrap_servers: str, topic_names: list[str]) -> dict[TopicPartition, int]:
-    async with reader(bootstrap_servers, topic_names) as (consumer, partitions):
+async def end_offsets(kafka: KafkaSettings, topic_names: list[str]) -> dict[TopicPartition, int]:
+    async with reader(kafka, topic_names) as (consumer, partitions):
         return await consumer.end_offsets(partitions)
 
 
-async def read_whole_topic(bootstrap_servers: str, topic: str, timeout: float = 120) -> list:
+async def read_whole_topic(kafka: KafkaSettings, topic: str, timeout: float = 120) -> list:
     """Every record of ``topic``, partition by partition in offset order (the order a consumer sees)."""
-    async with reader(bootstrap_servers, [topic]) as (consumer, partitions), asyncio.timeout(timeout):
+    async with reader(kafka, [topic]) as (consumer, partitions), asyncio.timeout(timeout):
         ends = await consumer.end_offsets(partitions)
         next_offsets = dict.fromkeys(partitions, 0)
         records = []
@@ -283,14 +285,14 @@ def compare_generations(live: dict[str, tuple], rebuilt: dict[str, tuple], rebui
     return Check("live views = a fresh rebuild", detail, wrong=len(differing) + len(only_live) + len(only_rebuilt))
 
 
-async def topics_in_order(conn: asyncpg.Connection, bootstrap_servers: str) -> Check:
+async def topics_in_order(conn: asyncpg.Connection, kafka: KafkaSettings) -> Check:
     """On every topic, per record key: the first occurrence of each ce_sequence comes in increasing order and
     they are exactly 1..the stream's version; every stored event id is on the topic. Duplicates (at-least-once
     delivery: a relay killed between sending and marking sends again) are allowed and counted."""
     lost = wrong = duplicates = keys = records_read = 0
     examples = []
     for schema, topic in STORES.items():
-        records = await read_whole_topic(bootstrap_servers, topic)
+        records = await read_whole_topic(kafka, topic)
         records_read += len(records)
         sequences: dict[bytes, list[int]] = defaultdict(list)
         ids_on_topic = set()
@@ -318,12 +320,12 @@ async def topics_in_order(conn: asyncpg.Connection, bootstrap_servers: str) -> C
     return Check("per-stream order on the topics", detail, lost=lost, wrong=wrong)
 
 
-async def nothing_dead_lettered(conn: asyncpg.Connection, bootstrap_servers: str) -> Check:
+async def nothing_dead_lettered(conn: asyncpg.Connection, kafka: KafkaSettings) -> Check:
     """A fault is transient: no consumer may have set an event aside as unprocessable because of one. Dead letters
     are kept in each consumer's ``dead_letters`` table and announced on the dead-letter topic; both must be empty."""
     kept = {}
     for row in await conn.fetch("SELECT table_schema FROM information_schema.tables WHERE table_name = 'dead_letters'"):
         kept[row["table_schema"]] = await conn.fetchval(f"SELECT count(*) FROM {row['table_schema']}.dead_letters")
-    announced = len(await read_whole_topic(bootstrap_servers, topics.DEAD_LETTERS))
+    announced = len(await read_whole_topic(kafka, topics.DEAD_LETTERS))
     detail = f"dead_letters tables {kept or 'none'}; {announced} records on {topics.DEAD_LETTERS}"
     return Check("nothing dead-lettered", detail, lost=max(sum(kept.values()), announced))

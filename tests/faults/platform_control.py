@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eventkit.settings import KafkaSettings
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVERS = ROOT / "deploy" / "local" / "servers.py"
 FAULTS_DIR = ROOT / ".local" / "faults"
@@ -71,15 +73,26 @@ class Platform:
         return {**os.environ, "VANTRUM_LOCAL_DIR": str(self.local_dir), "VANTRUM_KAFKA_PORT": str(self.kafka_port),
                 "VANTRUM_KAFKA_CONTROLLER_PORT": str(self.controller_port), "VANTRUM_PG_PORT": str(self.pg_port)}
 
-    def service_env(self) -> dict[str, str]:
-        """The services' settings pointing at this instance (what ``servers.py env`` prints for it)."""
+    def service_env(self, principal: str = "admin") -> dict[str, str]:
+        """The settings of a client of this instance signed in to Kafka as ``principal`` (a service runs as its own:
+        ``servers.py up`` made its SCRAM user and ACLs); what ``servers.py env --as <principal>`` prints for it."""
         env = self.servers_env()
         for server in BOTH:
-            for line in self._servers("env", "--only", server).stdout.splitlines():
+            for line in self._servers("env", "--only", server, "--as", principal).stdout.splitlines():
                 name, _, value = line.removeprefix("export ").partition("=")
                 env[name] = value.strip('"')
         assert (env["VANTRUM_KAFKA__BOOTSTRAP_SERVERS"], env["VANTRUM_POSTGRES__DSN"]) == (self.bootstrap_servers, self.dsn)
         return env
+
+    @property
+    def kafka(self) -> KafkaSettings:
+        """The checks' view of Kafka: as the admin, who may read every topic and group."""
+        env = self.service_env()
+        return KafkaSettings(bootstrap_servers=self.bootstrap_servers,
+                             security_protocol=env["VANTRUM_KAFKA__SECURITY_PROTOCOL"],
+                             sasl_mechanism=env["VANTRUM_KAFKA__SASL_MECHANISM"],
+                             sasl_username=env["VANTRUM_KAFKA__SASL_USERNAME"],
+                             sasl_password=env["VANTRUM_KAFKA__SASL_PASSWORD"])
 
     # ------------------------------------------------------------ whole platform (fixture)
 
@@ -96,7 +109,8 @@ class Platform:
         """Stop both servers and drop their data; the logs stay for a person to read."""
         for server in BOTH:
             self._servers("down", "--only", server, timeout=120)
-        shutil.rmtree(self.local_dir / "kafka" / "data", ignore_errors=True)
+        shutil.rmtree(self.local_dir / "kafka" / "sasl-data", ignore_errors=True)
+        (self.local_dir / "kafka" / "credentials.json").unlink(missing_ok=True)
         shutil.rmtree(self.local_dir / "pg" / "data", ignore_errors=True)
 
     def _share_kafka_jars(self) -> None:

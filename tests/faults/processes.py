@@ -102,9 +102,10 @@ class ServiceProcess:
 
 
 class Services:
-    def __init__(self, env: dict[str, str], log_dir: Path, ports: dict[str, int]) -> None:
-        env = {**env, **SERVICE_SETTINGS}
-        self.by_name = {name: ServiceProcess(name, port, env, log_dir / f"{name}.log") for name, port in ports.items()}
+    def __init__(self, env_of: Callable[[str], dict[str, str]], log_dir: Path, ports: dict[str, int]) -> None:
+        """``env_of(service)``: the settings the service runs with, signed in to Kafka as its own principal."""
+        self.by_name = {name: ServiceProcess(name, port, {**env_of(name), **SERVICE_SETTINGS}, log_dir / f"{name}.log")
+                        for name, port in ports.items()}
         self._supervisor: asyncio.Task | None = None
 
     def urls(self) -> dict[str, str]:
@@ -176,7 +177,7 @@ class Services:
 @asynccontextmanager
 async def services_on(platform, say: Callable[[str], None]) -> AsyncIterator[Services]:
     """Fresh service processes on ``platform`` (its environment, log folder and ports), stopped afterwards."""
-    running = Services(platform.service_env(), platform.local_dir / "logs", platform.service_ports)
+    running = Services(platform.service_env, platform.local_dir / "logs", platform.service_ports)
     say(f"starting the services: {running.urls()}")
     try:
         await running.start()

@@ -15,8 +15,9 @@ What it reads:
   and is counted without a query;
 - every ``*.log`` under ``.local/`` that the project writes (the servers' logs, ``.local/demo/*.log``, the fault
   suite's ``.local/faults/*/logs``), and every ``*.csv`` there. Not read: Kafka's own segment files
-  (``…/kafka/data/**/*.log``, the topics themselves, read through the broker above), PostgreSQL's data directory
-  (the tables, read above) and the unpacked Keycloak distribution (third-party files). The insight CSV endpoints
+  (``…/kafka/sasl-data/**/*.log``, and ``…/kafka/data`` of a broker from before SASL: the topics themselves, read
+  through the broker above), PostgreSQL's data directory (the tables, read above) and the unpacked Keycloak
+  distribution (third-party files). The insight CSV endpoints
   are computed from the tables scanned above; the tests keep their CSV responses in memory and write no CSV file.
 
 What counts is exactly what ``eventkit.personnummer.contains_personnummer`` recognises (YYMMDD or YYYYMMDD, an
@@ -47,7 +48,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from eventkit.kafka import start_producer
+from eventkit.kafka import client_options, start_producer
 from eventkit.personnummer import _IN_TEXT, contains_personnummer, plain
 from eventkit.settings import Settings
 
@@ -162,7 +163,7 @@ def scan_records(scan: Scan, place: str, records) -> None:
 
 async def scan_kafka(settings: Settings, scan: Scan) -> None:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka.bootstrap_servers,
+        **client_options(settings.kafka),
         enable_auto_commit=False,
         group_id=None,
         auto_offset_reset="earliest",
@@ -172,7 +173,7 @@ async def scan_kafka(settings: Settings, scan: Scan) -> None:
     try:
         topics = sorted(topic for topic in await consumer.topics() if not topic.startswith("__"))
         scan.topics = len(topics)
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers, request_timeout_ms=30000)
+        admin = AIOKafkaAdminClient(**client_options(settings.kafka), request_timeout_ms=30000)
         await admin.start()
         try:
             described = await admin.describe_topics(topics)
@@ -302,7 +303,8 @@ def project_files() -> list[Path]:
         subdirectories[:] = [
             name
             for name in subdirectories
-            if not (name == "data" and parts and parts[-1] in ("kafka", "pg")) and not name.startswith("keycloak-")
+            if not (name in ("data", "sasl-data") and parts and parts[-1] in ("kafka", "pg"))
+            and not name.startswith("keycloak-")
         ]
         files += [here / name for name in names if name.endswith((".log", ".csv"))]
     return sorted(files)
@@ -387,7 +389,7 @@ async def timed(scan: Scan, part: str, work) -> None:
 @pytest.mark.timeout(300)  # the servers keep every earlier run's namespaces: here ~30 s over 4,000 schemas' worth
 async def test_no_personnummer_in_clear_in_topics_tables_or_logs(settings: Settings):
     conn = await asyncpg.connect(settings.postgres.dsn)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings.kafka))
     await admin.start()
     try:
         await remove_controls(conn, admin)

@@ -38,7 +38,7 @@ async def apply_until(driver: str, pool, producer, settings, view: TallyView, ns
             await consumer.stop()
         assert await done()
         return
-    broker = broker_for(settings.kafka.bootstrap_servers)
+    broker = broker_for(settings.kafka)
     await prepare(pool, view)
     subscribe(broker, Inbox(view, pool, producer, f"{ns}.dead-letter.v1"), retry_pause=0.1)
     await broker.start()

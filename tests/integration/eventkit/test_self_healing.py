@@ -12,7 +12,7 @@ from eventkit.consumer import Inbox, prepare
 from eventkit.events import Event, EventRegistry
 from eventkit.eventstore import EventStore
 from eventkit.housekeeping import tidy
-from eventkit.kafka import ensure_topics
+from eventkit.kafka import client_options, ensure_topics
 from eventkit.monitor import Monitor
 from eventkit.outbox import OutboxRelay, read_backlog
 from eventkit.settings import BackgroundSettings
@@ -60,7 +60,7 @@ async def test_a_record_too_large_for_kafka_is_parked_with_its_reason_and_later_
 
 async def test_a_record_the_broker_refuses_is_parked_and_its_batch_neighbours_are_sent_in_order(pool, producer, settings, ns):
     topic = f"{ns}.small.v1"
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings.kafka))
     await admin.start()
     try:  # the broker, not the client, refuses records over 2,000 bytes on this topic
         await admin.create_topics([NewTopic(topic, 1, 1, topic_configs={"max.message.bytes": "2000"})])

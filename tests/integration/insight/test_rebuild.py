@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from contracts import topics
 from eventkit import kafka as eventkit_kafka
 from eventkit.testing import DemoUser
-from eventkit.kafka import ensure_topics, partition_logs, start_producer
+from eventkit.kafka import client_options, ensure_topics, partition_logs, start_producer
 from eventkit.settings import KafkaSettings, Settings
 from eventkit.testing import eventually, namespace
 from fixtures.golden_log import golden_log
@@ -134,7 +134,7 @@ async def _equals(measure, expected: int) -> bool:
 # The event topics are the source of truth of a rebuild: kept forever, and a rebuild refuses once they are not.
 
 async def topic_retention(kafka: KafkaSettings, topic: str) -> dict[str, str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(kafka))
     await admin.start()
     try:
         wanted = {"retention.ms": None, "retention.bytes": None}
@@ -147,7 +147,7 @@ async def topic_retention(kafka: KafkaSettings, topic: str) -> dict[str, str]:
 
 async def delete_records_before(kafka: KafkaSettings, partition: TopicPartition, offset: int) -> None:
     """What retention does to old segments, or an operator by hand."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(kafka))
     await admin.start()
     try:
         await admin.delete_records({partition: RecordsToDelete(offset)})
@@ -158,7 +158,7 @@ async def delete_records_before(kafka: KafkaSettings, partition: TopicPartition,
 async def test_topics_are_created_with_unlimited_retention_and_finite_existing_ones_are_named(
         settings, ns, monkeypatch):
     created, older = f"{ns}.created.v1", f"{ns}.older-install.v1"
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings.kafka))
     await admin.start()
     try:  # as an older install made it: Kafka's default retention, 7 days
         await admin.create_topics([NewTopic(older, 1, 1, topic_configs={"retention.ms": "604800000"})])
