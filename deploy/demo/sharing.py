@@ -12,10 +12,14 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pydantic import SecretStr
 
-from contracts import topics
+from contracts import kafka_access, topics
+from eventkit.kafka import client_options
 from eventkit.settings import KafkaSettings, Settings
 from eventkit.testing import DemoUser
+
+from deploy.ops.principals import new_password, partner_access
 
 from .simulate import HANDLERS, STAFF, personnummer
 
@@ -57,13 +61,26 @@ async def simulate_sharing(seed: int = 2015, url: str = "http://127.0.0.1:8006",
             await client.post(f"/consents/{consent_id}/referral", json={}, auth=HANDLERS[administration])
             if rng.random() < 0.1:
                 await client.post(f"/consents/{consent_id}/withdrawal", json={}, auth=HANDLERS[administration])
-    return sum([await _partner_reports(kafka, partner["code"], rng) for partner in PARTNERS])
+    return sum([await _partner_reports(await _signed_in_as(partner["code"], kafka), partner["code"], rng)
+                for partner in PARTNERS])
+
+
+async def _signed_in_as(partner: str, kafka: KafkaSettings) -> KafkaSettings:
+    """The partner's own Kafka principal (its ACLs: read its referrals, write its statuses, nothing else), made by the
+    operator's principal ``kafka`` as `python -m deploy.ops partner-access` would; without SASL, ``kafka`` as it is."""
+    if not kafka.uses_sasl:
+        return kafka
+    password = new_password()
+    await partner_access(kafka, partner, password)
+    return kafka.model_copy(update={"sasl_username": kafka_access.partner_principal(partner),
+                                    "sasl_password": SecretStr(password)})
 
 
 async def _partner_reports(kafka: KafkaSettings, partner: str, rng: random.Random) -> int:
-    """What the partner's own consumer would do: read its offers, then report on each one still standing."""
+    """What the partner's own consumer would do, signed in as the partner: read its offers, then report on each one
+    still standing."""
     offers, withdrawn = await _read_referrals(kafka, kafka.topic(topics.partner_referrals(partner)))
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    producer = AIOKafkaProducer(**client_options(kafka))
     await producer.start()
     sent = 0
     try:
@@ -95,7 +112,7 @@ async def _partner_reports(kafka: KafkaSettings, partner: str, rng: random.Rando
 
 async def _read_referrals(kafka: KafkaSettings, topic: str, quiet: float = 3.0) -> tuple[list[dict], set[str]]:
     """Everything on the partner's referral topic, read until nothing new came for ``quiet`` seconds."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka.bootstrap_servers, auto_offset_reset="earliest",
+    consumer = AIOKafkaConsumer(topic, **client_options(kafka), auto_offset_reset="earliest",
                                 enable_auto_commit=False, group_id=None, metadata_max_age_ms=1000)
     await consumer.start()
     offers, withdrawn, idle = {}, set(), 0.0

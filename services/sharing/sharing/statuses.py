@@ -27,6 +27,7 @@ from eventkit.application import execute
 from eventkit.consumer import DEAD_LETTER_TOPIC, DLQ_REASON, stored_record
 from eventkit.decider import Refused
 from eventkit.eventstore import EventStore, Metadata
+from eventkit.kafka import client_options
 from eventkit.logs import get_logger
 from eventkit.metrics import DEAD_LETTERS
 from eventkit.settings import KafkaSettings
@@ -71,7 +72,7 @@ class StatusConsumer:
     async def run(self) -> None:
         """Run under the runtime's supervisor until asked to stop."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.kafka.bootstrap_servers, group_id=self.group, enable_auto_commit=False,
+            **client_options(self.kafka), group_id=self.group, enable_auto_commit=False,
             auto_offset_reset="earliest", isolation_level="read_committed",
             metadata_max_age_ms=self.feed.status_metadata_max_age_ms)
         consumer.subscribe(pattern=f"^{re.escape(self.prefix)}[a-z0-9][a-z0-9-]*{re.escape(STATUS_SUFFIX)}$")

@@ -6,7 +6,10 @@ partner-ria client."""
 from __future__ import annotations
 
 import json
+import secrets
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import uuid4
@@ -14,12 +17,16 @@ from uuid import uuid4
 import httpx
 import jwt
 import pytest_asyncio
+from pydantic import SecretStr
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
-from contracts import topics
+from contracts import kafka_access, topics
+from eventkit import kafka_admin
 from eventkit.auth import TokenVerifier
+from eventkit.kafka import client_options
+from eventkit.settings import KafkaSettings
 from eventkit.testing import DemoUser, eventually, in_namespace, namespace
 from sharing.app import create_app
 from sharing.settings import FeedSettings, SharingSettings
@@ -142,10 +149,12 @@ async def world(settings):
                 await client.aclose()
 
 
-async def read_partner_topic(bootstrap: str, topic: str, until, timeout: float = 30.0, settle: float = 1.5) -> list:
-    """Every record of a partner's topic, read from the beginning with a plain consumer as a partner would, until
-    ``until(records)`` holds, and then ``settle`` seconds more (to see anything that should not be there)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+async def read_partner_topic(kafka: KafkaSettings, topic: str, until, timeout: float = 30.0,
+                             settle: float = 1.5) -> list:
+    """Every record of a partner's topic, read from the beginning with a plain consumer as a partner would (signed in
+    as ``kafka`` says), until ``until(records)`` holds, and then ``settle`` seconds more (to see anything that should
+    not be there)."""
+    consumer = AIOKafkaConsumer(topic, **client_options(kafka), auto_offset_reset="earliest",
                                 enable_auto_commit=False, group_id=None, metadata_max_age_ms=1000)
     await consumer.start()
     records = []
@@ -165,8 +174,8 @@ async def read_partner_topic(bootstrap: str, topic: str, until, timeout: float =
     return records
 
 
-async def send_status(bootstrap: str, topic: str, body: dict, key: str) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+async def send_status(kafka: KafkaSettings, topic: str, body: dict, key: str) -> None:
+    producer = AIOKafkaProducer(**client_options(kafka))
     await producer.start()
     try:
         await producer.send_and_wait(topic, json.dumps(body).encode(), key=key.encode())
@@ -179,3 +188,18 @@ def new_id(prefix: str) -> str:
 
 
 __all__ = ["World", "read_partner_topic", "send_status", "partner_token", "topics", "timedelta"]
+
+
+@asynccontextmanager
+async def signed_in_as_partner(kafka: KafkaSettings, partner: str) -> AsyncIterator[KafkaSettings]:
+    """``kafka`` as the partner's own principal would have it (`python -m deploy.ops partner-access`: read its
+    referrals, write its statuses, nothing else), removed afterwards; on a broker without SASL, ``kafka`` itself."""
+    if not kafka.uses_sasl:
+        yield kafka
+        return
+    name, password = kafka_access.partner_principal(partner), secrets.token_urlsafe(24)
+    await kafka_admin.apply_principal(kafka, name, password, kafka_access.partner_acls(partner, kafka.topic_prefix))
+    try:
+        yield kafka.model_copy(update={"sasl_username": name, "sasl_password": SecretStr(password)})
+    finally:
+        await kafka_admin.remove_principal(kafka, name)

@@ -80,16 +80,16 @@ async def test_kill_9_between_referral_and_delivery_loses_nothing_and_sends_noth
 
         service.start(deliver=True)
         await service.ready()
-        bootstrap = settings.kafka.bootstrap_servers
+        kafka = settings.kafka
         topic = f"{ns}.{topics.partner_referrals('ria')}"
-        records = await read_partner_topic(bootstrap, topic, lambda rs: len(rs) >= 1, timeout=60, settle=2.0)
+        records = await read_partner_topic(kafka, topic, lambda rs: len(rs) >= 1, timeout=60, settle=2.0)
         assert len(records) == 1 and json.loads(records[0].value)["referral_id"] == referral.json()["referral_id"]
         assert json.loads(records[0].value)["phone"] == "070-765 43 21"
 
         service.kill()  # after the delivery: started again, it must not send it again
         service.start(deliver=True)
         await service.ready()
-        records = await read_partner_topic(bootstrap, topic, lambda rs: len(rs) >= 1, settle=3.0)
+        records = await read_partner_topic(kafka, topic, lambda rs: len(rs) >= 1, settle=3.0)
         assert len(records) == 1, [r.value for r in records]
         sent = await pool.fetch(f"SELECT kind, sent_at FROM {ns}_sharing.deliveries")
         assert [(r["kind"], r["sent_at"] is not None) for r in sent] == [("offered", True)]

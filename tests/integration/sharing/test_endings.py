@@ -32,15 +32,15 @@ async def test_an_erased_persons_referral_is_withdrawn_and_forgotten_by_the_part
     personnummer = a_personnummer()
     consent = await world.consent(personnummer=personnummer)
     referral = (await world.refer(consent["consent_id"])).json()
-    bootstrap, topic = world.settings.kafka.bootstrap_servers, world.topic(topics.partner_referrals("ria"))
-    await read_partner_topic(bootstrap, topic, lambda rs: len(rs) >= 1, settle=0)
+    kafka, topic = world.settings.kafka, world.topic(topics.partner_referrals("ria"))
+    await read_partner_topic(kafka, topic, lambda rs: len(rs) >= 1, settle=0)
 
     erased = await erasure.erase(world.pool, world.schema, world.topic(erasure.ERASURES_TOPIC),
                                  world.settings.pseudonym_key.get_secret_value().encode(),
                                  normalise_personnummer(personnummer), "pnr", access.Actor(staff="dpo.k", role="cli"))
     assert erased == [consent["person_ref"]]
 
-    records = await read_partner_topic(bootstrap, topic, lambda rs: len(rs) >= 3, settle=2.0)
+    records = await read_partner_topic(kafka, topic, lambda rs: len(rs) >= 3, settle=2.0)
     assert [json.loads(r.value)["kind"] if r.value else None for r in records] == \
         ["referral_offered", "referral_withdrawn", None]
     assert json.loads(records[1].value)["reason"] == "person_erased"
@@ -55,10 +55,10 @@ async def test_a_delisted_partners_consents_end_and_its_referrals_are_withdrawn(
     await world.register()
     consent = await world.consent(personnummer=a_personnummer())
     await world.refer(consent["consent_id"])
-    bootstrap, topic = world.settings.kafka.bootstrap_servers, world.topic(topics.partner_referrals("ria"))
-    await read_partner_topic(bootstrap, topic, lambda rs: len(rs) >= 1, settle=0)  # the partner holds the offer
+    kafka, topic = world.settings.kafka, world.topic(topics.partner_referrals("ria"))
+    await read_partner_topic(kafka, topic, lambda rs: len(rs) >= 1, settle=0)  # the partner holds the offer
     assert (await world.manager.post("/partners/ria/delisting")).status_code == 200
-    records = await read_partner_topic(bootstrap, topic, lambda rs: len(rs) >= 3, settle=1)
+    records = await read_partner_topic(kafka, topic, lambda rs: len(rs) >= 3, settle=1)
     assert json.loads(records[1].value)["reason"] == "partner_delisted"
     view = await world.consent_view(consent["consent_id"])
     assert view["withdrawal_reason"] == "partner_delisted" and view["valid"] is False
@@ -78,11 +78,11 @@ async def test_a_status_on_an_unknown_reference_is_dead_lettered_with_the_reason
     now = datetime.now(UTC).isoformat()
     status = {"kind": "referral_status", "referral_id": referral["referral_id"], "reference": reference,
               "status": "received", "at": now}
-    bootstrap = world.settings.kafka.bootstrap_servers
+    kafka = world.settings.kafka
     # Bryggan reports on Ria's referral; then something that is no status at all; then Ria's own, which counts.
-    await send_status(bootstrap, world.topic(topics.partner_statuses("bryggan")), status, reference)
-    await send_status(bootstrap, world.topic(topics.partner_statuses("ria")), {"hello": "world"}, reference)
-    await send_status(bootstrap, world.topic(topics.partner_statuses("ria")), status, reference)
+    await send_status(kafka, world.topic(topics.partner_statuses("bryggan")), status, reference)
+    await send_status(kafka, world.topic(topics.partner_statuses("ria")), {"hello": "world"}, reference)
+    await send_status(kafka, world.topic(topics.partner_statuses("ria")), status, reference)
 
     view = await eventually(lambda: _with_status(world, consent["consent_id"]), timeout=30)
     assert [s["status"] for s in view["statuses"]] == ["received"]

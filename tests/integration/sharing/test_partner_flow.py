@@ -39,8 +39,8 @@ async def test_consent_referral_status_and_withdrawal_over_kafka(world: World):
     assert referred.status_code == 200, referred.text
     referral_id = referred.json()["referral_id"]
 
-    bootstrap, topic = world.settings.kafka.bootstrap_servers, world.topic(topics.partner_referrals("ria"))
-    records = await read_partner_topic(bootstrap, topic, lambda rs: len(rs) >= 1)
+    kafka, topic = world.settings.kafka, world.topic(topics.partner_referrals("ria"))
+    records = await read_partner_topic(kafka, topic, lambda rs: len(rs) >= 1)
     [offer] = values(records)
     assert offer["kind"] == "referral_offered" and offer["referral_id"] == referral_id
     assert offer["phone"] == "070-123 45 67" and offer["area"] == "addiction" and offer["reach_by"] == "phone"
@@ -51,7 +51,7 @@ async def test_consent_referral_status_and_withdrawal_over_kafka(world: World):
 
     # The partner reports back on its own status topic.
     contacted = datetime.now(UTC).isoformat()
-    await send_status(bootstrap, world.topic(topics.partner_statuses("ria")),
+    await send_status(kafka, world.topic(topics.partner_statuses("ria")),
                       {"kind": "referral_status", "referral_id": referral_id, "reference": reference,
                        "status": "in-progress", "contacted_at": contacted, "at": contacted}, reference)
     view = await eventually(lambda: _with_status(world, consent["consent_id"]), timeout=30)
@@ -64,7 +64,7 @@ async def test_consent_referral_status_and_withdrawal_over_kafka(world: World):
     # Withdrawn: the partner is told, and the compacted topic gets a tombstone for the reference.
     response = await world.staff.post(f"/consents/{consent['consent_id']}/withdrawal", json={})
     assert response.status_code == 200 and response.json()["valid"] is False
-    records = await read_partner_topic(bootstrap, topic, lambda rs: len(rs) >= 3, settle=3.0)
+    records = await read_partner_topic(kafka, topic, lambda rs: len(rs) >= 3, settle=3.0)
     kinds = [v["kind"] if v else "tombstone" for v in values(records)]
     assert kinds == ["referral_offered", "referral_withdrawn", "tombstone"], kinds
     assert values(records)[1]["reason"] == "consent_withdrawn"
@@ -73,7 +73,7 @@ async def test_consent_referral_status_and_withdrawal_over_kafka(world: World):
     # Nothing more about the person: a second referral under the withdrawn consent is refused, by rule.
     again = await world.refer(consent["consent_id"])
     assert again.status_code == 409 and again.json()["rule"] == "consent-withdrawn"
-    records = await read_partner_topic(bootstrap, topic, lambda rs: len(rs) >= 3, settle=2.0)
+    records = await read_partner_topic(kafka, topic, lambda rs: len(rs) >= 3, settle=2.0)
     assert len(records) == 3
 
 
