@@ -56,7 +56,11 @@ CONSUMERS: dict[str, tuple[str, frozenset[str]]] = {
                            # and its feedback views (insight.projections.feedback)
                            "WaitQuestionsAnswered", "VisitRatingsRecorded", "ComplaintReceived", "ComplaintContactMade",
                            "ComplaintAnswered", "ComplaintClosed", "FollowUpScheduled", "FollowUpDue",
-                           "FollowUpAnswered"})),
+                           "FollowUpAnswered",
+                           # the notification feed and the partner figures (insight.projections.notices, .partners)
+                           "NoticeRaised", "NoticeAcknowledged", "PartnerRegistered", "PartnerDetailsChanged",
+                           "PartnerDelisted", "ConsentGiven", "ConsentWithdrawn", "ConsentExpired",
+                           "PartnerReferralSent", "PartnerStatusReported"})),
     "intake": ("keeps which people have an open case, so a returning person's contact joins it (intake.open_cases)",
                frozenset({"CaseOpened", "CaseClosed"})),
     "feedback": ("keeps a view of each case for the client's page, schedules the one-year follow-up at closure and "

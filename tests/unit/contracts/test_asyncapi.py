@@ -19,6 +19,8 @@ from casework.referrals import OpenCasesFromReferrals
 from feedback.app import SOURCE as FEEDBACK_SOURCE
 from feedback.cases import FollowCases
 from insight.projections.feedback import FeedbackProjection
+from insight.projections.notices import NoticeProjection
+from insight.projections.partners import PartnerProjection
 from intake.open_cases import CasesOfPeople
 from contracts import asyncapi, topics
 from eventkit import erasure
@@ -103,7 +105,8 @@ def test_the_headers_schema_describes_what_the_kit_really_sends():
 def test_the_consumers_named_are_the_services_real_handlers():
     assert asyncapi.CONSUMERS["casework"][1] == \
         OpenCasesFromReferrals.registry.type_names | FollowPartnerReferrals.registry.type_names
-    assert asyncapi.CONSUMERS["insight"][1] == {cls.type_name() for cls in APPLY} | FeedbackProjection.registry.type_names
+    assert asyncapi.CONSUMERS["insight"][1] == {cls.type_name() for cls in APPLY} | FeedbackProjection.registry.type_names \
+        | NoticeProjection.registry.type_names | PartnerProjection.registry.type_names
     assert asyncapi.CONSUMERS["feedback"][1] == FollowCases.registry.type_names
     assert asyncapi.CONSUMERS["intake"][1] == CasesOfPeople.registry.type_names
     assert asyncapi.CONSUMERS["sharing"][1] == frozenset().union(*(h.registry.type_names for h in SHARING_HANDLERS))

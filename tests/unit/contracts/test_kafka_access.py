@@ -16,6 +16,8 @@ from feedback.settings import FeedbackSettings
 from insight import generations
 from insight.projections.feedback import FeedbackProjection
 from insight.projections.journey import JourneyProjection
+from insight.projections.notices import NoticeProjection
+from insight.projections.partners import PartnerProjection
 from insight.settings import InsightSettings
 from intake import app as intake_app
 from intake.open_cases import CasesOfPeople
@@ -58,7 +60,8 @@ async def real_parts() -> dict[str, tuple[list, list]]:
         stores = runtime.make_stores(None)
         parts[name] = (stores, list(runtime.make_handlers(None, stores)))
     generation = await generations.create(GenerationRow(), insight)
-    parts["insight"] = ([], [JourneyProjection(insight, generation), FeedbackProjection(insight)])
+    parts["insight"] = ([], [JourneyProjection(insight, generation), FeedbackProjection(insight),
+                             NoticeProjection(insight), PartnerProjection(insight)])
     return parts
 
 
