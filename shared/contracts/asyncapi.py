@@ -67,10 +67,14 @@ CONSUMERS: dict[str, tuple[str, frozenset[str]]] = {
                  "deletes an erased person's free text (feedback.cases)",
                  frozenset({"CaseOpened", "StageChanged", "HandlerAssigned", "HandlerChanged", "MeetingScheduled",
                             "MeetingHeld", "CaseTransferred", "CaseClosed", "PersonErased"})),
-    "sharing": ("queues what each partner receives from its own consents (sharing.feed) and withdraws the consents "
-                "of an erased person or of a partner leaving the directory (sharing.reactions)",
+    "sharing": ("queues what each partner receives from its own consents (sharing.feed), withdraws the consents "
+                "of an erased person or of a partner leaving the directory (sharing.reactions), and follows people's "
+                "contacts, cases and passings between administrations to notify them (sharing.notifications.people)",
                 frozenset({"PartnerReferralSent", "ConsentWithdrawn", "ConsentExpired", "PersonErased",
-                           "PartnerDelisted"})),
+                           "PartnerDelisted",
+                           "ContactOpened", "AffiliationDetermined", "ReferredToCasework", "ContactClosedWithoutCase",
+                           "ContactLinkedToOpenCase", "EncounterRecorded", "PersonIdentified",
+                           "CaseRequestedFromOutreach", "CaseOpened", "CaseTransferred", "CaseClosed"})),
 }
 """Service → (what it does with them, the event types it applies; others on its topics it passes over)."""
 

@@ -30,9 +30,11 @@ from intake.app import SOURCE as INTAKE_SOURCE
 from outreach.app import SOURCE as OUTREACH_SOURCE
 from sharing.app import SOURCE as SHARING_SOURCE
 from sharing.feed import QueueDeliveries
+from sharing.notifications.people import FollowPeople
 from sharing.reactions import EndConsents
 
-SHARING_HANDLERS = [QueueDeliveries, EndConsents]
+
+SHARING_HANDLERS = [QueueDeliveries, EndConsents, FollowPeople]
 ROOT = Path(__file__).resolve().parents[3]
 SPEC = asyncapi.specification()
 MESSAGES = SPEC["components"]["messages"]
