@@ -88,8 +88,8 @@ class Delivery(StrEnum):
     WEBHOOK = "webhook"  # signed HTTPS POSTs to its endpoint (Standard Webhooks-style HMAC signature)
 
 
-class PartnerRegistered(Event):
-    """A partner organisation enters the directory (HSDS ``organization``)."""
+class PartnerEntry(Event):
+    """A directory entry as a whole (HSDS ``organization``); the events below carry it with who wrote it and when."""
 
     partner: Code
     name: str = Field(min_length=1, max_length=120)
@@ -99,21 +99,18 @@ class PartnerRegistered(Event):
     contact: PartnerContact = PartnerContact()
     delivery: Delivery
     webhook_url: HttpUrl | None = Field(None, description="Where referrals are POSTed, for delivery=webhook")
+
+
+class PartnerRegistered(PartnerEntry):
+    """A partner organisation enters the directory."""
+
     registered_by: StaffId
     registered_at: AwareDatetime
 
 
-class PartnerDetailsChanged(Event):
+class PartnerDetailsChanged(PartnerEntry):
     """The whole entry again, as it is now (a directory entry is small: replacing it beats field-by-field events)."""
 
-    partner: Code
-    name: str = Field(min_length=1, max_length=120)
-    description: str | None = Field(None, max_length=500)
-    services: list[PartnerService] = Field(default_factory=list, max_length=20)
-    locations: list[PartnerLocation] = Field(default_factory=list, max_length=20)
-    contact: PartnerContact = PartnerContact()
-    delivery: Delivery
-    webhook_url: HttpUrl | None = None
     changed_by: StaffId
     changed_at: AwareDatetime
 
