@@ -13,13 +13,14 @@ from contracts import feedback, topics
 from eventkit import http
 from eventkit.eventstore import EventStore
 from eventkit.runtime import Runtime
+from eventkit.scheduler import DurableScheduler
 from eventkit.supervisor import pause, stop_requested
 
 from . import api
 from .cases import FollowCases
 from .client import page
 from .client.access import ClientLink
-from .scheduler import FollowUpScheduler
+from .scheduler import FOLLOW_UPS
 from .settings import FeedbackSettings
 
 SOURCE = "vantrum/feedback"
@@ -39,8 +40,8 @@ class FeedbackRuntime(Runtime):
     async def __aenter__(self) -> FeedbackRuntime:
         await super().__aenter__()
         settings: FeedbackSettings = self.settings  # type: ignore[assignment]
-        scheduler = FollowUpScheduler(self.pool, self.stores[0], settings.now, settings.scheduler_interval)
-        self.supervise("feedback:follow-ups", scheduler.run)
+        follow_ups = DurableScheduler(self.pool, self.stores[0], FOLLOW_UPS, settings.now, settings.scheduler_interval)
+        self.supervise("feedback:follow-ups", follow_ups.run)
         if self.client_links is not None:
             self.supervise("feedback:client-links", lambda: tidy(self.client_links, settings))
         return self

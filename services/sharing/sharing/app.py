@@ -19,11 +19,12 @@ from eventkit.consumer import Handler, replay_forever
 from eventkit.eventstore import EventStore
 from eventkit.monitor import ConsumerGroup
 from eventkit.runtime import Runtime
+from eventkit.scheduler import DurableScheduler
 
 from . import api, notifications, partner_api
 from .feed import DeliveryLoop, PartnerTopics, QueueDeliveries
 from .reactions import EndConsents
-from .scheduler import ExpiryScheduler
+from .scheduler import CONSENT_EXPIRY
 from .settings import SharingSettings
 from .statuses import StatusConsumer
 
@@ -75,7 +76,7 @@ class SharingRuntime(Runtime):
         store, now = self.stores[0], settings.now
         secret = settings.sharing_secret.get_secret_value().encode()
         assert self.partner_topics is not None
-        expiry = ExpiryScheduler(self.pool, store, now, settings.scheduler_interval)
+        expiry = DurableScheduler(self.pool, store, CONSENT_EXPIRY, now, settings.scheduler_interval)
         deliveries = DeliveryLoop(self.pool, store, self.producer, settings.kafka, settings.feed, secret, now,
                                   self.partner_topics)
         self._exit.push_async_callback(deliveries.close)

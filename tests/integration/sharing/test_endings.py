@@ -161,14 +161,15 @@ async def test_two_schedulers_at_once_expire_each_consent_exactly_once(world: Wo
     import asyncio
     from datetime import timedelta
 
-    from sharing.scheduler import ExpiryScheduler
+    from eventkit.scheduler import DurableScheduler
+    from sharing.scheduler import CONSENT_EXPIRY
 
     await world.register()
     ids = [(await world.consent(personnummer=a_personnummer(), given_at="2021-01-01T10:00:00+00:00", valid_days=1,
                                 reach_by="drop_in", phone=None))["consent_id"] for _ in range(6)]
     store = world.app.state.store
     later = lambda: datetime.now(UTC) + timedelta(minutes=1)  # noqa: E731
-    await asyncio.gather(*(ExpiryScheduler(store.pool, store, later, 0.1).expire_due() for _ in range(3)))
+    await asyncio.gather(*(DurableScheduler(store.pool, store, CONSENT_EXPIRY, later, 0.1).fire_due() for _ in range(3)))
     await eventually(lambda: _all_ended(world, ids), timeout=20)  # the service's own loop takes part too
     counts = await world.pool.fetch(
         f"SELECT stream_id, count(*) AS n FROM {world.schema}.events WHERE type = 'ConsentExpired' "
