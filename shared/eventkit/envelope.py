@@ -108,7 +108,6 @@ _ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "schema
                "correlationid", "causationid")
 """The CloudEvents attributes a reader takes (``dataschema`` follows from type and version; others are ignored)."""
 _HEADERS = tuple((_HEADER_PREFIX + name, name) for name in _ATTRIBUTES)
-_VALIDATE = Envelope.__pydantic_validator__.validate_python
 
 
 def from_record(value: bytes | None, headers: list[tuple[str, bytes]] | tuple) -> Envelope:
@@ -127,22 +126,35 @@ def from_record(value: bytes | None, headers: list[tuple[str, bytes]] | tuple) -
     attributes.setdefault("schemaversion", "1")
     attributes["type"] = event_name(attributes["type"])
     try:
-        return _VALIDATE(attributes)
+        return Envelope.model_validate(attributes)
     except ValidationError as error:
         first = error.errors()[0]
         raise InvalidEnvelope(f"bad header ce_{first['loc'][0]}: {first['msg']}") from None
 
 
 def json_object(value: bytes | None) -> dict[str, Any]:
-    """The record's value as a JSON object; orjson first (several times faster), the standard library for what
-    orjson refuses (integers beyond 64 bits, NaN) and for the reason when it is not JSON at all."""
+    """The record's value as a JSON object: orjson (several times faster), the standard library for what orjson
+    refuses (NaN, lone surrogates) or might read differently (it reads an integer beyond 64 bits as a float,
+    silently: a value with any float in it is read again; our events carry none), and for the reason when it is not
+    JSON."""
+    value = value or b""
     try:
-        data = orjson.loads(value or b"")
+        data = orjson.loads(value)
+        if type(data) is dict and _has_float(data):
+            data = json.loads(value)
     except orjson.JSONDecodeError:
         try:
-            data = json.loads(value or b"")
+            data = json.loads(value)
         except ValueError as error:
             raise InvalidEnvelope(f"value is not JSON: {error}") from None
     if not isinstance(data, dict):
         raise InvalidEnvelope("value must be a JSON object")
     return data
+
+
+def _has_float(data: dict | list) -> bool:
+    for item in data.values() if type(data) is dict else data:
+        kind = type(item)
+        if kind is float or ((kind is dict or kind is list) and _has_float(item)):
+            return True
+    return False
