@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -78,12 +79,13 @@ async def run(journeys: int, ns: str | None = None) -> tuple[int, int, list[tupl
     drawn = simulated_journeys(journeys)
     first = await live_generation(insight)
     incremental = await consumer_for(pool, producer, insight, first)
-    incremental_seconds, events, rss = 0.0, 0, {}
+    incremental_seconds, incremental_cpu, events, rss = 0.0, 0.0, 0, {}
     for chunk in chunks(drawn):
         await publish(producer, insight, chunk)  # not timed: the incremental projection's time is its catching up
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         await incremental.run_until_caught_up(timeout=900)
         incremental_seconds += time.monotonic() - started
+        incremental_cpu += time.process_time() - cpu
         events += len(chunk)
         if events // CHUNK % 10 == 0:
             rss[events] = rss_mb()
@@ -93,19 +95,21 @@ async def run(journeys: int, ns: str | None = None) -> tuple[int, int, list[tupl
     raw = AIOKafkaConsumer(*[insight.kafka.topic(t) for t in TOPICS], **client_options(insight.kafka),
                            auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
     await raw.start()
-    started, seen = time.monotonic(), 0
+    started, cpu, seen = time.monotonic(), time.process_time(), 0
     while seen < events:
         seen += sum(len(batch) for batch in (await raw.getmany(timeout_ms=500)).values())
-    raw_seconds = time.monotonic() - started
+    raw_seconds, raw_cpu = time.monotonic() - started, time.process_time() - cpu
     await raw.stop()
 
     insight = insight.model_copy(update={"drop_grace": 3600.0})  # keep the incremental generation to compare
+    cpu = time.process_time()
     rebuild = asyncio.create_task(rebuild_with(pool, producer, insight))
     while not rebuild.done():  # the switch retires the incremental generation, its drop waits for the grace
         await asyncio.sleep(0.5)
         if await pool.fetchval(f"SELECT count(*) FROM {insight.db_schema}.generations WHERE state = 'live' "
                                "AND number > $1", first.number):
             break
+    rebuild_cpu = time.process_time() - cpu
     if rebuild.done():
         rebuild.result()  # it ended before switching: its error
     new = await pool.fetchrow(f"SELECT * FROM {insight.db_schema}.generations WHERE state = 'live'")
@@ -127,24 +131,38 @@ async def run(journeys: int, ns: str | None = None) -> tuple[int, int, list[tupl
     raw = rows[0][1]
     goals = [Goal("B1", f"rebuild of {events:,} events / raw read", rows[2][1] / raw, 0.5),
              Goal("B2", "incremental / raw read", rows[1][1] / raw, 0.25)]
-    return events, cases, rows, goals, rss
+    # This process's CPU per event (the rebuild runs in it too), beside the raw read's: on a machine shared with
+    # others the rates swing with their load, the CPU an event costs here much less.
+    cpu = {"raw read": raw_cpu, "incremental": incremental_cpu, "rebuild": rebuild_cpu}
+    return events, cases, rows, goals, rss, {name: seconds / events * 1e6 for name, seconds in cpu.items()}
 
 
-async def main(journeys: int, ns: str | None) -> None:
-    events, cases, rows, goals, rss = await run(journeys, ns)
+async def main(journeys: int, ns: str | None, record: bool = True) -> None:
+    load = os.getloadavg()
+    events, cases, rows, goals, rss, cpu = await run(journeys, ns)
+    load = f"{load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    print(f"load average (1 min) {load}")
+    cpu_text = ", ".join(f"{name} {us:.1f} µs" for name, us in cpu.items())
+    print(f"CPU of this process per event: {cpu_text}")
     for label, rate in rows:
         print(f"{label:<70} {rate:>10,.0f} events/s")
     for goal in goals:
         print(goal.row())
     memory = ", ".join(f"{n:,} events {mb:,.0f} MB" for n, mb in rss.items())
+    print(f"RSS: {memory}")
+    if not record:
+        return
     append("insight_rebuild", f"{events:,} events ({journeys:,} journeys, {cases:,} cases); rebuilt views "
            "equal the incremental ones", rows, goals=goals,
-           notes=f"RSS of the bench's process (it runs the incremental projection) as the log grew: {memory}.")
+           notes=f"RSS of the bench's process (it runs the incremental projection) as the log grew: {memory}. "
+                 f"CPU of the bench's process per event (it runs the raw read, the incremental projection and the "
+                 f"rebuild; PostgreSQL's and Kafka's CPU not included): {cpu_text}. Load average {load}.")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--journeys", type=int, default=10_450)
     parser.add_argument("--namespace", help="topics and schemas under this name (bench.read_side can then read them)")
+    parser.add_argument("--no-record", action="store_true", help="print only, do not append to docs/benchmarks.md")
     args = parser.parse_args()
-    asyncio.run(main(args.journeys, args.namespace))
+    asyncio.run(main(args.journeys, args.namespace, record=not args.no_record))

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 SPEC_VERSION = "1.0"
@@ -103,30 +104,57 @@ def to_record(envelope: Envelope, topic: str) -> KafkaRecord:
     )
 
 
+_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "schemaversion", "sequence",
+               "correlationid", "causationid")
+"""The CloudEvents attributes a reader takes (``dataschema`` follows from type and version; others are ignored)."""
+_HEADERS = tuple((_HEADER_PREFIX + name, name) for name in _ATTRIBUTES)
+
+
 def from_record(value: bytes | None, headers: list[tuple[str, bytes]] | tuple) -> Envelope:
-    """Read a Kafka record back into an envelope, or say precisely why it cannot be read."""
-    attributes = {
-        name[len(_HEADER_PREFIX) :]: raw.decode("utf-8", errors="replace")
-        for name, raw in headers
-        if name.startswith(_HEADER_PREFIX)
-    }
-    missing = [name for name in _REQUIRED if name not in attributes]
-    if missing:
+    """Read a Kafka record back into an envelope, or say precisely why it cannot be read.
+
+    On the consumers' hot path (a rebuild reads every event of the log): the headers are looked up, not scanned
+    with a test per header, and the value is parsed by orjson; pydantic still validates every attribute."""
+    by_name = dict(headers)  # a repeated header: the last one, as before
+    attributes = {name: raw.decode("utf-8", errors="replace") for header, name in _HEADERS
+                  if (raw := by_name.get(header)) is not None}
+    if missing := [name for name in _REQUIRED if name not in attributes]:
         raise InvalidEnvelope(f"missing CloudEvents header(s): {', '.join('ce_' + m for m in missing)}")
-    if attributes["specversion"] != SPEC_VERSION:
-        raise InvalidEnvelope(f"unsupported ce_specversion {attributes['specversion']!r}")
-    try:
-        data = json.loads(value or b"")
-    except ValueError as error:
-        raise InvalidEnvelope(f"value is not JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise InvalidEnvelope("value must be a JSON object")
+    if (version := attributes.pop("specversion")) != SPEC_VERSION:
+        raise InvalidEnvelope(f"unsupported ce_specversion {version!r}")
+    attributes["data"] = json_object(value)
     attributes.setdefault("schemaversion", "1")
     attributes["type"] = event_name(attributes["type"])
-    attributes.pop("specversion")
-    attributes.pop("dataschema", None)
     try:
-        return Envelope(data=data, **attributes)
+        return Envelope.model_validate(attributes)
     except ValidationError as error:
         first = error.errors()[0]
         raise InvalidEnvelope(f"bad header ce_{first['loc'][0]}: {first['msg']}") from None
+
+
+def json_object(value: bytes | None) -> dict[str, Any]:
+    """The record's value as a JSON object: orjson (several times faster), the standard library for what orjson
+    refuses (NaN, lone surrogates) or might read differently (it reads an integer beyond 64 bits as a float,
+    silently: a value with any float in it is read again; our events carry none), and for the reason when it is not
+    JSON."""
+    value = value or b""
+    try:
+        data = orjson.loads(value)
+        if type(data) is dict and _has_float(data):
+            data = json.loads(value)
+    except orjson.JSONDecodeError:
+        try:
+            data = json.loads(value)
+        except ValueError as error:
+            raise InvalidEnvelope(f"value is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise InvalidEnvelope("value must be a JSON object")
+    return data
+
+
+def _has_float(data: dict | list) -> bool:
+    for item in data.values() if type(data) is dict else data:
+        kind = type(item)
+        if kind is float or ((kind is dict or kind is list) and _has_float(item)):
+            return True
+    return False

@@ -106,6 +106,10 @@ async def rebuild_with(pool: asyncpg.Pool, producer: AIOKafkaProducer, settings:
 async def _fill(pool: asyncpg.Pool, producer: AIOKafkaProducer, settings: InsightSettings, generation: Generation,
                 total: int, progress: Progress) -> int:
     # The facts only, batch by batch; every case's measures are derived once at the end (``measures.refresh_all``).
+    # The inbox is kept as in the live projection, although the generation starts empty: the log itself holds
+    # duplicates (a relay that died between sending and marking sent sends again), some facts are «latest wins»
+    # overwrites that an old duplicate arriving late would undo, and after the switch the follower carries on with
+    # this generation's inbox, where it must find the events read here. It costs one statement per batch.
     consumer = EventConsumer(JourneyProjection(settings, generation, keep_measures=False), pool, producer, settings.kafka,
                              settings.kafka.topic(topics.DEAD_LETTERS))
     await consumer.start()

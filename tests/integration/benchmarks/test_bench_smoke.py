@@ -49,8 +49,9 @@ async def test_end_to_end_sees_every_appended_contact_in_the_insight_view():
 
 @pytest.mark.timeout(300)
 async def test_insight_rebuild_equals_the_incremental_views():
-    events, cases, rows, goals, _ = await insight_rebuild.run(journeys=60)  # exits unless the generations agree
+    events, cases, rows, goals, _, cpu = await insight_rebuild.run(journeys=60)  # exits unless the generations agree
     assert events > 500 and cases == 60 and all(rate > 0 for _, rate in rows)
+    assert set(cpu) == {"raw read", "incremental", "rebuild"} and all(us > 0 for us in cpu.values())
     assert [g.name for g in goals] == ["B1", "B2"]
 
 

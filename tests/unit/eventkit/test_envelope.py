@@ -64,3 +64,13 @@ def test_headers_follow_cloudevents_binary_mode():
 def test_unreadable_records_say_why(value, headers, reason):
     with pytest.raises(InvalidEnvelope, match=reason.replace("(", r"\(").replace(")", r"\)")):
         from_record(value, headers)
+
+
+@pytest.mark.parametrize("data", [{"n": 2**70}, {"x": float("nan")}, {"s": "\ud800"}])
+def test_values_the_fast_json_parser_refuses_still_read_as_the_standard_library_reads_them(data):
+    """orjson (the hot path) refuses integers beyond 64 bits, NaN and lone surrogates; json.dumps writes them."""
+    envelope = Envelope(id=uuid4(), source="vantrum/intake", type="ContactOpened", subject="contact-1",
+                        time=datetime(2026, 1, 5, 9, 30, tzinfo=UTC), schemaversion=1, data=data)
+    record = to_record(envelope, "t")
+    read = from_record(record.value, record.headers)
+    assert read.data.keys() == data.keys() and repr(read.data) == repr(data)

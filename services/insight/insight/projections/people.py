@@ -17,7 +17,7 @@ from contracts.casework import CaseOpened
 from eventkit.envelope import Envelope
 from eventkit.erasure import PersonErased
 
-from .writes import Writes, write
+from .writes import Statement, Writes, write
 
 DDL = """
 CREATE TABLE IF NOT EXISTS erased_people (
@@ -43,9 +43,14 @@ async def lock(conn: asyncpg.Connection, person_refs: Iterable[str]) -> None:
                            "FROM unnest($1::text[]) AS p", people)
 
 
+ERASED = Statement("INSERT INTO erased_people SELECT * FROM {rows} ON CONFLICT DO NOTHING",
+                   "person_ref text, erased_at timestamptz", key="person_ref")
+GENDER_ERASED = Statement("UPDATE cases c SET gender = 'unknown' FROM {rows} WHERE c.person_ref = r.person_ref",
+                          "person_ref text", key="person_ref")
+
+
 def person_erased(envelope: Envelope, event: PersonErased) -> Writes:
-    return [write("INSERT INTO erased_people VALUES ($1, $2) ON CONFLICT DO NOTHING", event.person_ref, event.erased_at),
-            write("UPDATE cases SET gender = 'unknown' WHERE person_ref = $1", event.person_ref)]
+    return [write(ERASED, event.person_ref, event.erased_at), write(GENDER_ERASED, event.person_ref)]
 
 
 APPLY = {PersonErased: person_erased}
