@@ -177,12 +177,16 @@ async def run(seconds: int, connections: int, rounds: int, log_level: str, profi
             ("command: POST /contacts (open contact)", lua("POST", headers, ["/contacts"], OPEN), True),
             ("command: POST /contacts/{id}/income-support", lua("POST", headers, answers, ANSWER), True),
         ]
+        idle = cpu_seconds(process.pid)
+        await asyncio.sleep(5)
+        idle = (cpu_seconds(process.pid) - idle) / 5 * 1000
+        print(f"service CPU while idle (relay and consumers polling, timers): {idle:.1f} ms/s", flush=True)
         runs: list[Run] = []
         for r in range(rounds):
             for label, script, command in stages if r % 2 == 0 else reversed(stages):
                 before = await counts(pool, schema)
                 spy = profile and command and subprocess.Popen(
-                    [profile, "record", "--gil", "--subprocesses", "--pid", str(process.pid), "--duration", str(seconds), "--rate", "200",
+                    [profile, "record", "--gil", *(["--native"] if os.environ.get("BENCH_NATIVE") else []), "--subprocesses", "--pid", str(process.pid), "--duration", str(seconds), "--rate", "200",
                      "--format", "raw", "--output", f"{tempfile.gettempdir()}/bench-http-write-{ns}-{len(runs)}.txt"],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 done = wrk(f"{label} [{r + 1}]", base, script, seconds, connections, process.pid)
