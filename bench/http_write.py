@@ -10,8 +10,8 @@ sending its next request when the last one is answered:
 | stage | what |
 |---|---|
 | raw baseline | ``GET /health/live`` of the same app: routing, middleware, no database |
-| open contact | ``POST /contacts``: a personnummer to its subject (keyring), decide, append, audit row |
-| answer on a contact | ``POST /contacts/{id}/income-support`` on one of 512 contacts: the guard loads the contact, the command loads it again, append, audit row |
+| open contact | ``POST /contacts``: a personnummer to its subject (keyring), decide, one statement for the event, its outbox and audit rows |
+| answer on a contact | ``POST /contacts/{id}/income-support`` on one of 512 contacts: the guard loads the contact (kept for the command), one statement appends the event with its outbox and audit rows |
 
 The goal (B6 of issue 14): ≥ 500 commands/s through one service, p99 < 50 ms. Each command run is checked: every
 2xx is one event in the store and one change row in an intact audit chain, and no request failed.
