@@ -8,8 +8,10 @@ Secrecy law asks for it (DOMAIN.md, "Rules"). Each service has one table,
   browser cannot send headers); without one it is refused with a 422 naming the
   header. The row is written after the data is read and before it is returned,
   so a read that cannot be logged fails instead of going unlogged.
-- a **change** (a command) writes its row in the same transaction as the events
-  it appends: both are stored or neither is. A refused command stores nothing.
+- a **change** (a command) writes its row in the same statement as the events it
+  appends (``Audit.rider``), or in the same transaction where a command writes more
+  than its events (``Audit.change``): both are stored or neither is. A refused
+  command stores nothing.
 
 *Who* comes from ``Actor.of``: the verified principal in ``request.state.principal``,
 which staff sign-in sets on every guarded route (``eventkit.auth``, ``eventkit.permissions``);
@@ -40,7 +42,7 @@ from fastapi import Depends, Header, Query
 from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 
-from .eventstore import ConcurrencyConflict
+from .eventstore import ConcurrencyConflict, Rider
 
 STAFF_HEADER = "X-Staff-Id"
 PURPOSE_HEADER = "X-Purpose"
@@ -177,7 +179,7 @@ class Entry:
 
     def around_seq(self) -> tuple[str, str]:
         """``canonical()`` split where the place in the chain goes: ``prefix + str(seq) + suffix``, so PostgreSQL can
-        hash the row with the place it takes under the head's lock (``_APPEND``) in the statement that takes it."""
+        hash the row with the place it takes under the head's lock (``_chain``) in the statement that takes it."""
         before, after = replace(self, seq=0).canonical().split(_SEQ_ZERO, 1)  # once: inside a value '"' is escaped
         return before + _SEQ_ZERO[:-1], after
 
@@ -234,19 +236,33 @@ CREATE OR REPLACE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON {schema}.acc
 REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.access_log FROM PUBLIC, CURRENT_USER;
 """
 
-_APPEND = """
-WITH head AS (  -- waits for a concurrent append to commit, then reads the head it left (READ COMMITTED)
-    SELECT seq + 1 AS seq, hash AS prev_hash FROM {schema}.access_log_head FOR UPDATE
-), entry AS (
-    SELECT seq, prev_hash, encode(sha256(convert_to(prev_hash || $9 || seq::text || $10, 'UTF8')), 'hex') AS hash
-    FROM head
-), appended AS (
+def _chain(schema: str, first: int, gate: str = "true") -> str:
+    """CTEs that append one row to the chain; its fields are parameters ``$first`` … ``$first+10`` (``_row_args``).
+
+    ``audit_head`` locks the head row: a concurrent append waits until the one holding it commits, then reads the head
+    it left (READ COMMITTED), so the chain never forks. The row is hashed with the place it takes (``Entry.around_seq``:
+    the canonical JSON ``verify`` hashes in Python), inserted, and the head moved. ``gate``: a condition that must hold
+    before the head is locked at all (in a command's append: that its events were appended)."""
+    p = [f"${n}" for n in range(first, first + 11)]
+    return f"""audit_head AS (
+    SELECT seq + 1 AS seq, hash AS prev_hash FROM {schema}.access_log_head WHERE {gate} FOR UPDATE
+), audit_entry AS (
+    SELECT seq, prev_hash, encode(sha256(convert_to(prev_hash || {p[8]} || seq::text || {p[9]}, 'UTF8')), 'hex') AS hash
+    FROM audit_head
+), audit_row AS (
     INSERT INTO {schema}.access_log
         (seq, at, staff, role, administration, purpose, kind, action, subjects, client, prev_hash, hash)
-    SELECT seq, $1, $2, $3, $4, $5, $6, $7, $8, $11, prev_hash, hash FROM entry
-)
-UPDATE {schema}.access_log_head SET seq = entry.seq, hash = entry.hash FROM entry RETURNING entry.seq
-"""
+    SELECT seq, {p[0]}, {p[1]}, {p[2]}, {p[3]}, {p[4]}, {p[5]}, {p[6]}, {p[7]}, {p[10]}, prev_hash, hash FROM audit_entry
+), audit_moved AS (
+    UPDATE {schema}.access_log_head SET seq = audit_entry.seq, hash = audit_entry.hash FROM audit_entry
+    RETURNING audit_entry.seq
+)"""
+
+
+def _row_args(entry: Entry) -> tuple:
+    prefix, suffix = entry.around_seq()
+    return (entry.at, entry.staff, entry.role, entry.administration, entry.purpose, entry.kind, entry.action,
+            list(entry.subjects), prefix, suffix, entry.client)
 
 
 async def create(conn: asyncpg.Connection, schema: str) -> None:
@@ -322,18 +338,23 @@ class Audit:
                      subjects: Iterable[str]) -> int:
         """Append one row inside the caller's transaction; returns its place in the chain.
 
-        One statement locks the head row, hashes the row with the place it takes (``Entry.around_seq``: the same
-        canonical JSON ``verify`` hashes in Python), inserts it and moves the head. The lock serialises appends: a
-        second writer waits until the first commits, then reads the head the first one left, so the chain never
-        forks; and the chain is held for this one round trip and the commit (a read of the head first was one more).
-        """
-        entry = Entry(0, _now(), actor.staff, actor.role, actor.administration, actor.purpose, kind, action,
-                      tuple(subjects), actor.client)
-        prefix, suffix = entry.around_seq()
-        return await conn.fetchval(
-            _APPEND.format(schema=self.schema), entry.at, entry.staff, entry.role, entry.administration,
-            entry.purpose, entry.kind, entry.action, list(entry.subjects), prefix, suffix, entry.client,
-        )
+        One statement (``_chain``) locks the head row, hashes and inserts the row and moves the head; the lock is then
+        held until the caller commits."""
+        return await conn.fetchval(f"WITH {_chain(self.schema, 1)} SELECT seq FROM audit_moved",
+                                   *_row_args(_entry(actor, kind, action, subjects)))
+
+    def rider(self, actor: Actor, command: str, subjects: Iterable[str]) -> Rider:
+        """A command's change row as a rider of its append (``EventStore.append``): written in the append's own
+        statement if and only if the events are appended, so both are stored or neither, as with ``change``, and the
+        chain's head is locked, after the events are written, only until that statement commits."""
+        entry = _entry(actor, "change", command, subjects)
+        return Rider(lambda first: _chain(self.schema, first, gate="(SELECT count(*) FROM appended) > 0"),
+                     _row_args(entry))
+
+
+def _entry(actor: Actor, kind: str, action: str, subjects: Iterable[str]) -> Entry:
+    return Entry(0, _now(), actor.staff, actor.role, actor.administration, actor.purpose, kind, action,
+                 tuple(subjects), actor.client)
 
 
 def _now() -> datetime:

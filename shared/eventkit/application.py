@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from .decider import Decider
-from .eventstore import ConcurrencyConflict, EventStore, Metadata
+from .eventstore import ConcurrencyConflict, EventStore, Metadata, Rider
 
 C = TypeVar("C")
 S = TypeVar("S")
@@ -22,6 +22,7 @@ async def execute(
     conn: asyncpg.Connection | None = None,
     attempts: int = 3,
     known: tuple[int, S] | None = None,
+    rider: Rider | None = None,
 ) -> tuple[int, S]:
     """Decide ``command`` against the stream's current state and append the result.
 
@@ -32,7 +33,8 @@ async def execute(
     again against the new state (it may now be refused), up to ``attempts`` times.
     ``Refused`` from the decider propagates and nothing is stored. ``known``: the stream's version and state as
     just loaded (by the permission guard, ``endpoint.loaded``), used for the first attempt only; if the stream moved
-    on since, the append conflicts and the command is decided again on a fresh load.
+    on since, the append conflicts and the command is decided again on a fresh load. ``rider``: a write that goes
+    with the append, in its statement (``EventStore.append``), such as the command's audit row.
     """
     for attempt in range(1, attempts + 1):
         if known is not None and attempt == 1:
@@ -42,7 +44,7 @@ async def execute(
             state = decider.fold(history)
         events = decider.decide(command, state)
         try:
-            await store.append(stream_id, version, events, metadata, conn)
+            await store.append(stream_id, version, events, metadata, conn, rider)
             return version + len(events), decider.fold(events, state)
         except ConcurrencyConflict:
             if attempt == attempts or conn is not None:

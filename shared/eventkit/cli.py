@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import signal
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 import typer
@@ -39,13 +41,17 @@ def service_cli(name: str, help: str, make_settings: Callable[..., Settings],
     def serve(host: str = "127.0.0.1",
               port: int | None = typer.Option(None, help="Defaults to the port in the settings"),
               workers: int = typer.Option(1, min=1, help="Processes serving the one port, each with the service's "
-                                                         "relays and consumers (one relay sends at a time)")) -> None:
+                                                         "relays and consumers (one relay sends at a time)"),
+              access_log: bool = typer.Option(False, envvar="VANTRUM_ACCESS_LOG",
+                                              help="Log a line per request (uvicorn's access log). Off: about 2 % of "
+                                                   "a command's CPU; refusals and failures are logged anyway")) -> None:
         """Serve the HTTP API, with the service's relays and consumers running beside it."""
         settings = make_settings()
         configure(settings.log_level, settings.log_json)
+        where = _Where(host, port or settings.port, access_log)
         if workers > 1:
-            raise typer.Exit(_serve_workers(name, lambda: create_app(settings), host, port or settings.port, workers))
-        raise typer.Exit(_serve_here(name, create_app(settings), host, port or settings.port))
+            raise typer.Exit(_serve_workers(name, lambda: create_app(settings), where, workers))
+        raise typer.Exit(_serve_here(name, create_app(settings), where))
 
     @cli.command()
     def openapi() -> None:
@@ -223,18 +229,25 @@ def openapi_json(app: FastAPI) -> str:
     return json.dumps(app.openapi(), indent=2, ensure_ascii=False)
 
 
-def _serve_here(name: str, app: FastAPI, host: str, port: int, sockets: list[socket.socket] | None = None) -> int:
+@dataclass(frozen=True)
+class _Where:
+    host: str
+    port: int
+    access_log: bool = False
+
+
+def _serve_here(name: str, app: FastAPI, where: _Where, sockets: list[socket.socket] | None = None) -> int:
     """Serve ``app`` in this process on uvloop; the exit code."""
     try:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(_serve(app, host, port, sockets))
+            runner.run(_serve(app, where, sockets))
     except PlatformUnavailable as error:
         typer.echo(f"{name}: {error}", err=True)
         return 1
     return 0
 
 
-def _serve_workers(name: str, make_app: Callable[[], FastAPI], host: str, port: int, workers: int) -> int:
+def _serve_workers(name: str, make_app: Callable[[], FastAPI], where: _Where, workers: int) -> int:
     """Serve from ``workers`` forked processes sharing one listening socket (the kernel spreads the connections).
 
     Each worker is a whole service: its own pool, producer, relays and consumers. What must happen once holds across
@@ -242,13 +255,13 @@ def _serve_workers(name: str, make_app: Callable[[], FastAPI], host: str, port: 
     never interleave; the consumers share their partitions in one Kafka consumer group and dedupe in the inbox; the
     access log's chain is locked in PostgreSQL. ``/metrics`` counts the worker that answers. The first worker to
     stop stops the others, so a supervisor outside sees the service go and starts it again whole."""
-    listening = socket.create_server((host, port), backlog=2048)
+    listening = socket.create_server((where.host, where.port), backlog=2048)
     children: list[int] = []
     for _ in range(workers):
         if (pid := os.fork()) == 0:  # before any event loop or thread exists in this process
             code = 1
             try:
-                code = _serve_here(name, make_app(), host, port, [listening])
+                code = _serve_here(name, make_app(), where, [listening])
             finally:
                 os._exit(code)
         children.append(pid)
@@ -268,10 +281,16 @@ def _serve_workers(name: str, make_app: Callable[[], FastAPI], host: str, port: 
     return max(codes, key=abs)
 
 
-async def _serve(app: FastAPI, host: str, port: int, sockets: list[socket.socket] | None = None) -> None:
+async def _serve(app: FastAPI, where: _Where, sockets: list[socket.socket] | None = None) -> None:
     # Enter the platform before listening, so a missing Kafka or PostgreSQL is one clear line, not a traceback.
     # On uvloop (``serve``) with httptools' parser: less CPU per request than asyncio's loop and h11
     # (bench/http_write.py).
     async with app.router.lifespan_context(app):
-        config = uvicorn.Config(app, host=host, port=port, lifespan="off", http="httptools")
+        # What exists now (modules, the app and its routes, pydantic's validators, pools) lives as long as the process:
+        # frozen out of the cyclic GC, whose full collections otherwise walk all of it again every few hundred
+        # requests (a tenth of a command's samples in bench/http_write.py --profile, and a pause in its p99).
+        gc.collect()
+        gc.freeze()
+        config = uvicorn.Config(app, host=where.host, port=where.port, lifespan="off", http="httptools",
+                                access_log=where.access_log)
         await uvicorn.Server(config).serve(sockets)

@@ -2,7 +2,8 @@
 
 Decided within the caller's reach (``permissions.within``: another administration's subject is refused as not
 found, judged on the very state the command is decided on), appended with its events' outbox rows, and logged in
-the access log, all in one transaction; a concurrent writer makes the whole unit run again (``Audit.change``).
+the access log, all in one statement (``Audit.rider``), or in one transaction when the command writes more
+(``also``: ``Audit.change``); a concurrent writer makes the whole unit run again.
 """
 
 from __future__ import annotations
@@ -40,18 +41,22 @@ async def run_command(request: Request, decider: Decider[Any, S, Any], stream_id
     """The stream's version and state after ``command``. ``administration`` gives a state's administration(s) for the
     reach check; ``subjects`` are what the access-log row names (the stream by default); ``also`` runs in the same
     transaction after the append (e.g. keeping a client's free text beside the event)."""
-    store = request.app.state.store
+    store, audit = request.app.state.store, request.app.state.audit
     metadata = Metadata(time=at, correlation_id=request.headers.get(CORRELATION_HEADER))
     reach = permissions.within(request, decider, stream_id, administration)
     known = getattr(request.state, "loaded", {}).pop(stream_id, None)
+    actor, action, logged = access.Actor.of(request), type(command).__name__, list(subjects or [stream_id])
+    if also is None:
+        # The usual command writes only its events: they, their outbox rows and the audit row are one statement, one
+        # round trip and its own transaction; a conflict is decided again on a fresh load (``execute``).
+        return await execute(store, reach, stream_id, command, metadata, known=known,
+                             rider=audit.rider(actor, action, logged))
 
     async def work(conn: asyncpg.Connection) -> tuple[int, S]:
         nonlocal known
         first, known = known, None  # a unit run again (a conflict) loads afresh
         result = await execute(store, reach, stream_id, command, metadata, conn, known=first)
-        if also is not None:
-            await also(conn)
+        await also(conn)
         return result
 
-    return await request.app.state.audit.change(access.Actor.of(request), type(command).__name__,
-                                                list(subjects or [stream_id]), work)
+    return await audit.change(actor, action, logged, work)

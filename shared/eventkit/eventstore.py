@@ -20,10 +20,11 @@ Schema choices, after pyeventsourcing's PostgreSQL recorder:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import uuid4
 
 import asyncpg
@@ -67,6 +68,20 @@ class RecordedEvent:
     envelope: Envelope
 
 
+@dataclass(frozen=True)
+class Rider:
+    """A write that travels in an append's own statement and is done only if the append is: a command's audit row
+    (``access.Audit.rider``). The statement is its own transaction, so an append with its rider is one round trip and
+    holds what the rider locks only while that statement runs, not through a BEGIN, two statements and a COMMIT.
+
+    ``ctes(first)`` are CTEs (``name AS (...)``, comma-separated) whose parameters are numbered from ``$first``; they
+    may read ``appended`` (one row per event appended, none when the stream had moved on) and must write nothing
+    without it. ``args`` are their parameters in order."""
+
+    ctes: Callable[[int], str]
+    args: Sequence[Any]
+
+
 def _ddl(schema: str) -> str:
     return f"""
     CREATE SCHEMA IF NOT EXISTS {schema};
@@ -75,7 +90,7 @@ def _ddl(schema: str) -> str:
         tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
         stream_id text NOT NULL,
         version integer NOT NULL CHECK (version > 0),
-        event_id uuid NOT NULL UNIQUE,
+        event_id uuid NOT NULL,
         type text NOT NULL,
         schema_version integer NOT NULL,
         data jsonb NOT NULL,
@@ -100,6 +115,9 @@ def _ddl(schema: str) -> str:
     ALTER TABLE {schema}.outbox ADD COLUMN IF NOT EXISTS parked_reason text;
     DROP INDEX IF EXISTS {schema}.outbox_unsent;
     CREATE INDEX IF NOT EXISTS outbox_pending ON {schema}.outbox (id) WHERE sent_at IS NULL AND parked_at IS NULL;
+    -- The event id is a fresh uuid4 per event and nothing looks events up by it (consumers dedupe in their inbox):
+    -- its unique index was a fifth of an append's index entries (B5 in docs/benchmarks.md).
+    ALTER TABLE {schema}.events DROP CONSTRAINT IF EXISTS events_event_id_key;
     -- Whose the event is (eventkit.sealing): a stream's later events are sealed with its first subject's key.
     ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS subject text;
     """
@@ -123,7 +141,7 @@ WITH current AS (
     WHERE (SELECT version FROM current) = $2
     ORDER BY o.n  -- outbox ids follow the stream's order, which the relay keeps
     RETURNING 1
-)
+){rider}
 SELECT (SELECT version FROM current) AS actual,
        (SELECT count(*) FROM appended) AS appended,
        -- Wake the relay only if nothing was pending: NOTIFY takes a cluster-wide lock held through the commit's
@@ -160,24 +178,34 @@ class EventStore:
         events: Sequence[Event],
         metadata: Metadata,
         conn: asyncpg.Connection | None = None,
+        rider: Rider | None = None,
     ) -> list[Envelope]:
         """Append after ``expected_version`` (0 for a new stream); publish through the outbox.
 
         One statement does it all (version check, events, outbox rows, notify when the outbox
-        was empty), so an append is one round trip and atomic without an explicit transaction. Inside a
+        was empty, and the ``rider`` if any), so an append is one round trip and atomic without an explicit
+        transaction; only an event that links several people (``keyring.link``) makes it take one. Inside a
         caller's transaction it runs without a savepoint (two more round trips on every command): a conflict
         found by the version check leaves that transaction usable, one found by a concurrent writer's unique key
         aborts it, and the caller runs the whole unit again, as ``Audit.change`` and the consumers do.
         """
         if not events:
+            if rider is not None:  # nothing to append (a command that changes nothing) still writes its rider
+                await (conn or self.pool).execute(f"WITH appended AS (SELECT 1), {rider.ctes(1)} SELECT", *rider.args)
             return []
+        datas = [self.registry.encode(event)[2] for event in events]
         try:
             if conn is None:
-                async with self.pool.acquire() as own:
-                    envelopes, actual, appended = await self._append(own, stream_id, expected_version, events, metadata)
+                links = any(len(subjects_of(type(e), data)) > 1 for e, data in zip(events, datas))
+                async with self.pool.acquire() as own, (own.transaction() if links else nullcontext()):
+                    envelopes, actual, appended = await self._append(own, stream_id, expected_version, events, datas,
+                                                                     metadata, rider)
             else:
-                envelopes, actual, appended = await self._append(conn, stream_id, expected_version, events, metadata)
-        except asyncpg.UniqueViolationError:  # a concurrent writer committed the same version first
+                envelopes, actual, appended = await self._append(conn, stream_id, expected_version, events, datas,
+                                                                 metadata, rider)
+        # A concurrent writer committed the same version first; or, with a rider, two appends waited on each other
+        # (one on the other's events, the other on a lock the rider takes): the statement stored nothing either way.
+        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
             actual, appended = None, 0
         if not appended:
             APPEND_CONFLICTS.labels(self.schema).inc()
@@ -185,12 +213,13 @@ class EventStore:
         EVENTS_APPENDED.labels(self.schema).inc(len(envelopes))
         return envelopes
 
-    async def _sealed(self, conn: asyncpg.Connection, stream_id: str, events: Sequence[Event]) -> list[tuple[dict, str | None]]:
-        """Each event's data with its personal fields sealed, and its subject. An event naming several people
-        (an alias and the person identified behind it) links them, so erasing the person erases the alias."""
+    async def _sealed(self, conn: asyncpg.Connection, stream_id: str, events: Sequence[Event],
+                      datas: Sequence[dict]) -> list[tuple[dict, str | None]]:
+        """Each event's data (``datas``, encoded) with its personal fields sealed, and its subject. An event naming
+        several people (an alias and the person identified behind it) links them, so erasing the person erases the
+        alias."""
         stream_subject: str | None = None
         subjects: list[str | None] = []
-        datas = [self.registry.encode(event)[2] for event in events]
         for event, data in zip(events, datas):
             named = subjects_of(type(event), data)
             if len(named) > 1:
@@ -222,23 +251,23 @@ class EventStore:
         )
 
     async def _append(self, conn: asyncpg.Connection, stream_id: str, expected: int, events: Sequence[Event],
-                      metadata: Metadata) -> tuple[list[Envelope], int, int]:
+                      datas: Sequence[dict], metadata: Metadata, rider: Rider | None) -> tuple[list[Envelope], int, int]:
         """Returns the envelopes, the stream's version before the append and how many events were appended
         (0: it had moved on)."""
-        sealed = await self._sealed(conn, stream_id, events)
+        sealed = await self._sealed(conn, stream_id, events, datas)
         envelopes = [self._envelope(stream_id, expected + n, event, data, metadata)
                      for n, (event, (data, _)) in enumerate(zip(events, sealed), 1)]
         records = [to_record(e, self.topic) for e in envelopes]
         first = envelopes[0]
         row = await conn.fetchrow(
-            _APPEND.format(schema=self.schema),
+            _APPEND.format(schema=self.schema, rider=f",\n{rider.ctes(17)}" if rider else ""),
             first.subject, expected,
             [e.sequence for e in envelopes], [e.id for e in envelopes], [e.type for e in envelopes],
             [e.schemaversion for e in envelopes], [json.dumps(e.data) for e in envelopes],
             first.time, first.correlationid, first.causationid,
             self.topic, first.subject.encode(),
             [r.value for r in records], [json.dumps([[k, v.decode()] for k, v in r.headers]) for r in records],
-            self.notify_channel, [subject for _, subject in sealed],
+            self.notify_channel, [subject for _, subject in sealed], *(rider.args if rider else ()),
         )
         return envelopes, row["actual"], row["appended"]
 

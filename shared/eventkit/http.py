@@ -156,7 +156,10 @@ def write_service_app(make_runtime: Callable[[], Runtime], router: APIRouter, ti
             app.state.audit = await access.Audit.open(runtime.pool, runtime.stores[0].schema)
             yield
 
-    app = FastAPI(title=title, summary=summary, version="1", lifespan=lifespan)
+    # FastAPI's native OpenTelemetry asks three global providers on every request whether anyone listens (a tenth of a
+    # command's CPU on a busy machine, bench/http_write.py --profile); nobody does: metrics go to /metrics.
+    app = FastAPI(title=title, summary=summary, version="1", lifespan=lifespan,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     app.include_router(router, dependencies=[Depends(permissions.guard(service))])
     app.include_router(permissions.audit_router(service))
     app.include_router(health.router)
