@@ -59,28 +59,36 @@ fi
 #   1. all but the two below on VANTRUM_TEST_WORKERS (2) workers (pytest-xdist): the tests mostly wait on Kafka,
 #      PostgreSQL, Keycloak and the services' loops, not on the CPU. Each test file stays on one worker, so its
 #      module fixtures start once, and each worker has its own namespaces (schemas and topics), as any session;
-#   2. tests/faults alone: it stops the Kafka and PostgreSQL of its own platform and kills its service processes;
+#   2. one test at a time: tests/faults, which stops the Kafka and PostgreSQL of its own platform and kills its
+#      service processes, and the event store's tests, whose global reader (read_all) waits behind ANY transaction
+#      open on the server, such as a worker's minutes-long projection of 10,000 simulated cases (test_survival);
 #   3. tests/zz_privacy last: it scans everything the others wrote, so they leave their namespaces to it (noted in
 #      a ledger, eventkit.testing.LEDGER), and they are all removed at the end.
-ledger=$(mktemp "${TMPDIR:-/tmp}/vantrum-test-namespaces.XXXXXX")
-export VANTRUM_TEST_NAMESPACE_LEDGER="$ledger"
-# shellcheck disable=SC2317  # called by the trap
-remove_test_data() {
-    .venv/bin/python -m eventkit.testing remove-noted-namespaces "$ledger" || echo "test: could not remove the test data" >&2
-    rm -f "$ledger"
-}
-trap remove_test_data EXIT
+# One function, read whole before it runs: the sessions take minutes, and bash reads a script as it goes, so an
+# edit or a checkout of this file meanwhile would otherwise change what the run does next.
+whole_suite() {
+    ledger=$(mktemp "${TMPDIR:-/tmp}/vantrum-test-namespaces.XXXXXX")
+    export VANTRUM_TEST_NAMESPACE_LEDGER="$ledger"
+    # shellcheck disable=SC2317  # called by the trap
+    remove_test_data() {
+        .venv/bin/python -m eventkit.testing remove-noted-namespaces "$ledger" || echo "test: could not remove the test data" >&2
+        rm -f "$ledger"
+    }
+    trap remove_test_data EXIT
 
-status=5  # pytest's "no tests collected", until a session runs some
-session() {
-    local code=0
-    .venv/bin/pytest "$@" || code=$?
-    # 5: no test of this session's part was left (-k, -m): not a failure unless no session ran any.
-    if [ "$code" != 5 ] && { [ "$status" = 0 ] || [ "$status" = 5 ]; }; then status=$code; fi
+    status=5  # pytest's "no tests collected", until a session runs some
+    session() {
+        local code=0
+        .venv/bin/pytest "$@" || code=$?
+        # 5: no test of this session's part was left (-k, -m): not a failure unless no session ran any.
+        if [ "$code" != 5 ] && { [ "$status" = 0 ] || [ "$status" = 5 ]; }; then status=$code; fi
+    }
+    # In path order (--no-loadscope-reorder), not largest file first: tests/cluster, three tests but minutes, starts first.
+    local alone=(tests/integration/eventkit/test_eventstore.py tests/faults)
+    session -n "${VANTRUM_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "${alone[@]/#/--ignore=}" \
+        --ignore=tests/zz_privacy "$@"
+    session "${alone[@]}" "$@" -n 0
+    session tests/zz_privacy "$@" -n 0
+    exit "$status"
 }
-# In path order (--no-loadscope-reorder), not largest file first: tests/cluster, three tests but minutes, starts first.
-session -n "${VANTRUM_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder --ignore=tests/faults \
-    --ignore=tests/zz_privacy "$@"
-session tests/faults "$@" -n 0
-session tests/zz_privacy "$@" -n 0
-exit "$status"
+whole_suite "$@"
