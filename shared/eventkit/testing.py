@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import ClassVar, TypeVar
 
 import httpx
@@ -14,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 
 from . import keyring, sealing
+from .db import close_pool, create_pool
 from .decider import Decider, Refused
 from .envelope import from_record
 from .events import Event, EventRegistry
@@ -49,6 +53,33 @@ async def remove_namespaces(pool, kafka: KafkaSettings, namespaces: list[str]) -
     finally:
         await admin.close()
     return len(schemas), len(topics)
+
+
+LEDGER = "VANTRUM_TEST_NAMESPACE_LEDGER"
+"""The environment variable naming a file where test sessions note their namespaces instead of removing them.
+scripts/test.sh runs the suite as several pytest sessions (two workers, then the fault tests, then the privacy scan,
+which must still see what every other session wrote); it removes every noted namespace once all have ended."""
+
+
+def note_namespaces(ledger: Path, namespaces: list[str]) -> None:
+    """Append ``namespaces`` to ``ledger``, one a line (locked: the workers of one run share the file)."""
+    with ledger.open("a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        file.write("".join(f"{name}\n" for name in namespaces))
+
+
+async def remove_noted_namespaces(ledger: Path) -> tuple[int, int]:
+    """Drop the schemas and delete the topics of every namespace noted in ``ledger``, with the settings of the
+    environment (``Settings()``, as the test sessions had them)."""
+    names = sorted({line.strip() for line in ledger.read_text().splitlines() if line.strip()}) if ledger.exists() else []
+    if not names:
+        return 0, 0
+    settings = Settings()
+    pool = await create_pool(settings.postgres)
+    try:
+        return await remove_namespaces(pool, settings.kafka, names)
+    finally:
+        await close_pool(pool)
 
 
 async def read_topic(kafka: KafkaSettings, topic: str, expected: int, timeout: float = 30.0) -> list[ConsumerRecord]:
@@ -162,3 +193,10 @@ class DemoUser(httpx.Auth):
     def auth_flow(self, request: httpx.Request):
         request.headers["Authorization"] = f"Bearer {self.token()}"
         yield request
+
+
+if __name__ == "__main__":  # python -m eventkit.testing remove-noted-namespaces LEDGER (scripts/test.sh, at its end)
+    if sys.argv[1:2] != ["remove-noted-namespaces"] or len(sys.argv) != 3:
+        sys.exit("usage: python -m eventkit.testing remove-noted-namespaces LEDGER")
+    schemas, topics = asyncio.run(remove_noted_namespaces(Path(sys.argv[2])))
+    print(f"removed the test run's data: {schemas} schemas, {topics} topics")
