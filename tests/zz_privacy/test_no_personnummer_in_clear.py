@@ -242,7 +242,7 @@ async def scan_tables(settings: Settings, scan: Scan) -> None:
             " and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'"
         )
         scan.tables_without_text = user_tables - len(rows)
-        with_rows = [row for row in rows if row["heap_bytes"] > 0]
+        with_rows = [row for row in rows if (row["heap_bytes"] or 0) > 0]
         scan.tables_read = len(with_rows)
         for start in range(0, len(with_rows), TABLES_PER_COPY):
             await _copy_batch(conn, with_rows[start : start + TABLES_PER_COPY], scan)
