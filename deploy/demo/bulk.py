@@ -269,7 +269,7 @@ async def caught_up(urls: Iterable[str], advance: Advance, interval: float = 2.0
         while True:
             behind = 0
             for url in urls:
-                text = (await client.get(f"{url}/metrics")).text
+                text = (await client.get(f"{url}/metrics/")).raise_for_status().text
                 behind += sum(int(sample.value) for family in text_string_to_metric_families(text)
                               if family.name in ("vantrum_outbox_backlog", "vantrum_consumer_lag")
                               for sample in family.samples)
