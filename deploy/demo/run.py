@@ -75,12 +75,12 @@ def settings_in(env: dict[str, str], settings: type[Settings]) -> Settings:
         os.environ.update(saved)
 
 
-async def bulk(people: int, seed: int, envs: dict[str, dict[str, str]], progress: Progress) -> list[str]:
+async def bulk(people: int, seed: int, envs: dict[str, dict[str, str]], progress: Progress, at_once: int) -> list[str]:
     """The people in bulk (``bulk.py``) as the write services themselves, then until every service has read them."""
     settings = {name: settings_in(envs[name], cls) for name, cls in
                 (("intake", IntakeSettings), ("outreach", OutreachSettings), ("casework", CaseworkSettings))}
     phases = Phases(progress)
-    cases = await simulate_bulk(people, seed, settings, phases)
+    cases = await simulate_bulk(people, seed, settings, phases, at_once)
     with phases.phase("published and read by every service (insight, feedback, …)", None) as advance:
         await caught_up([f"http://127.0.0.1:{port}" for port in SERVICES.values()], advance)
     print("demo: wall time per phase: " + "; ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.times.items()))
@@ -116,7 +116,8 @@ async def wait_until_ready(processes: dict[str, subprocess.Popen], timeout: floa
 @cli.command()
 def main(people: int = typer.Option(80, help="How many simulated people"),
          seed: int = typer.Option(2015, help="Same seed, same kind of people"),
-         at_once: int = typer.Option(8, help="How many people are on their way at the same time"),
+         at_once: int | None = typer.Option(None, help="How many people are on their way at the same time "
+                                     "(by default 8 over HTTP, 48 in bulk)"),
          in_bulk: bool = typer.Option(False, "--bulk", help="The same people's steps as the services' own commands in "
                                       "this process, not over HTTP: thousands in minutes, without access-log rows"),
          exit_after: bool = typer.Option(False, "--exit", help="Stop the services after the simulation")) -> None:
@@ -130,11 +131,11 @@ def main(people: int = typer.Option(80, help="How many simulated people"),
         with Progress() as progress:
             try:
                 if in_bulk:
-                    cases = asyncio.run(bulk(people, seed, envs, progress))
+                    cases = asyncio.run(bulk(people, seed, envs, progress, at_once or 48))
                 else:
                     task = progress.add_task("simulating people", total=people)
                     cases = asyncio.run(simulate(people, seed, Services(), progress=lambda: progress.advance(task),
-                                                 at_once=at_once))
+                                                 at_once=at_once or 8))
             except (RuntimeError, TimeoutError, httpx.HTTPError) as error:
                 # A refused step is a bug worth seeing, but the people simulated so far are still worth a look.
                 failed, cases = True, []
