@@ -46,12 +46,10 @@ _fail_fast_on_sniffio()
 
 
 def _load_demo_simulation():
-    # deploy/ is not an installed package: load the demo's journeys from their file.
-    spec = importlib.util.spec_from_file_location("vantrum_demo_simulate", ROOT / "deploy" / "demo" / "simulate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
+    # deploy/ is not an installed package: import the demo's journeys from the repository root.
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module("deploy.demo.simulate")
 
 
 simulate = _load_demo_simulation()

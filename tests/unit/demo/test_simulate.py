@@ -5,7 +5,7 @@ The services are replaced by an httpx mock that answers like them and keeps ever
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import sys
 from datetime import UTC, datetime, timedelta
@@ -16,11 +16,9 @@ import httpx
 
 from eventkit.testing import DemoUser
 
-# deploy/ is not a package on the test path (as in tests/faults/load.py): load the simulator from its file.
-_spec = importlib.util.spec_from_file_location(
-    "vantrum_demo_simulate", Path(__file__).resolve().parents[3] / "deploy" / "demo" / "simulate.py")
-simulate = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(simulate)  # registered first: dataclasses look their module up while the file runs
+# deploy/ is run from the repository root, which is not on the test path: put it there for the demo's package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+simulate = importlib.import_module("deploy.demo.simulate")
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
