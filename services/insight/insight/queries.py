@@ -133,30 +133,54 @@ class Reader:
         dims = [Dimension.MONTH, *[d for d in by if d is not Dimension.MONTH]]
         return await self._grouped(select, filters, dims, Anchor.FIRST_CONTACT)
 
-    async def waiting_now(self, filters: Filters, today: date, at_risk_days: int, at_risk_only: bool = False) -> list[Row]:
-        """The work list: everyone still waiting for a first meeting, the longest silence first."""
+    async def waiting_now(self, filters: Filters, today: date, at_risk_days: int, at_risk_only: bool = False,
+                          limit: int | None = None, after: Cursor | None = None) -> list[Row]:
+        """The work list: everyone still waiting for a first meeting, the longest silence first.
+
+        ``limit`` rows from just after ``after`` (a keyset cursor: ``next_cursor`` of the page before). The order
+        (at risk first, then the longest without contact, the longest waited, the case id) is that of the last
+        contact day, then of the first contact day, both oldest first: the partial index ``waiting_worklist`` walks
+        it, so a page reads its own rows, not every waiting case."""
         where, params = filters.where(Anchor.FIRST_CONTACT, "waiting")
         params += [today, at_risk_days]
         n = len(params)
-        sql = f"""SELECT * FROM (
-                    SELECT case_id, area, channel, channel_group, administration, gender, first_contact_day,
-                           ${n - 1}::date - first_contact_day AS days_waited, assigned_at IS NOT NULL AS assigned,
-                           contact_attempts, last_attempt_at, last_attempt_outcome, last_contact_day,
-                           ${n - 1}::date - last_contact_day AS days_without_contact,
-                           ${n - 1}::date - last_contact_day >= ${n} AS at_risk
-                    FROM {self.view} WHERE {where}) w
-                  {'WHERE at_risk' if at_risk_only else ''}
-                  ORDER BY at_risk DESC, days_without_contact DESC, days_waited DESC, case_id"""
+        page = _page(WAITING_ORDER, after, limit, params)
+        sql = f"""SELECT case_id, area, channel, channel_group, administration, gender, first_contact_day,
+                         ${n - 1}::date - first_contact_day AS days_waited, assigned_at IS NOT NULL AS assigned,
+                         contact_attempts, last_attempt_at, last_attempt_outcome, last_contact_day,
+                         ${n - 1}::date - last_contact_day AS days_without_contact,
+                         ${n - 1}::date - last_contact_day >= ${n} AS at_risk
+                  FROM {self.view} WHERE {where} {f'AND last_contact_day <= ${n - 1}::date - ${n}::int' if at_risk_only else ''}
+                  {page}"""
         return [dict(r) for r in await self.pool.fetch(sql, *params)]
 
-    async def lost(self, filters: Filters) -> list[Row]:
-        """Cases closed as unreachable or declined before a first meeting, and the attempts made first."""
+    async def waiting_totals(self, filters: Filters, today: date, at_risk_days: int) -> tuple[Row, Row]:
+        """How many wait, and how many of them are at risk, as groups for ``disclosure.suppress`` (``n``, and the
+        administration owning all of them): the dashboard's counts, without reading the list."""
+        where, params = filters.where(Anchor.FIRST_CONTACT, "waiting")
+        risk = f"last_contact_day <= ${len(params) + 1}::date - ${len(params) + 2}::int"
+        row = await self.pool.fetchrow(
+            f"""SELECT count(*) AS n, min(administration) AS lo, max(administration) AS hi,
+                       count(*) FILTER (WHERE {risk}) AS risk_n, min(administration) FILTER (WHERE {risk}) AS risk_lo,
+                       max(administration) FILTER (WHERE {risk}) AS risk_hi
+                FROM {self.view} WHERE {where}""", *params, today, at_risk_days)
+        return (_counted(row["n"], row["lo"], row["hi"]), _counted(row["risk_n"], row["risk_lo"], row["risk_hi"]))
+
+    async def lost(self, filters: Filters, limit: int | None = None, after: Cursor | None = None) -> list[Row]:
+        """Cases closed as unreachable or declined before a first meeting, and the attempts made first (the earliest
+        closure first; ``limit``/``after`` as in ``waiting_now``, along the partial index ``lost_list``)."""
         where, params = filters.where(Anchor.FIRST_CONTACT, "lost_during_wait")
+        page = _page(LOST_ORDER, after, limit, params)
         sql = f"""SELECT case_id, area, channel, channel_group, administration, gender, first_contact_day, closed_day,
                          closed_day - first_contact_day AS days_waited, closure_reason, attempts_before_closing,
                          last_attempt_at
-                  FROM {self.view} WHERE {where} ORDER BY closed_day, case_id"""
+                  FROM {self.view} WHERE {where} {page}"""
         return [dict(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def count(self, filters: Filters, scope: str) -> int:
+        """How many cases a list has in all (``waiting`` or ``lost_during_wait``), for its pages' total."""
+        where, params = filters.where(Anchor.FIRST_CONTACT, scope)
+        return await self.pool.fetchval(f"SELECT count(*) FROM {self.view} WHERE {where}", *params)
 
     async def lost_summary(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         lost = "lost_during_wait"
@@ -303,3 +327,42 @@ def _survival_row(by: Sequence[Dimension], key: tuple, counted: list[tuple], day
         **survival.summary_counted(waits),
         PEOPLE: privacy[PEOPLE] if privacy else 0, OWNER: privacy[OWNER] if privacy else None,
     }
+
+
+Cursor = tuple
+"""A keyset cursor: the values of a list's order keys in the last row of the page before (``waiting_cursor``,
+``lost_cursor``). A missing day is ``date.min`` or ``date.max``, which asyncpg sends as -infinity and infinity."""
+WAITING_ORDER = ("COALESCE(last_contact_day, '-infinity'::date)", "COALESCE(first_contact_day, '-infinity'::date)",
+                 "case_id")
+"""The work list's order as the index ``waiting_worklist`` keeps it (a missing day first, as NULLS FIRST did)."""
+LOST_ORDER = ("COALESCE(closed_day, 'infinity'::date)", "case_id")
+"""The lost list's order as the index ``lost_list`` keeps it."""
+
+
+def waiting_cursor(row: Row) -> Cursor:
+    return row["last_contact_day"] or date.min, row["first_contact_day"] or date.min, row["case_id"]
+
+
+def lost_cursor(row: Row) -> Cursor:
+    return row["closed_day"] or date.max, row["case_id"]
+
+
+def _page(order: Sequence[str], after: Cursor | None, limit: int | None, params: list[object]) -> str:
+    """The ``AND … ORDER BY … LIMIT`` tail of a page of a list (its parameters appended to ``params``)."""
+    tail = ""
+    if after is not None:
+        if len(after) != len(order):
+            raise ValueError("a cursor of another list")
+        start = len(params) + 1
+        params += list(after)
+        tail += f" AND ({', '.join(order)}) > ({', '.join(f'${start + i}' for i in range(len(order)))})"
+    tail += f" ORDER BY {', '.join(order)}"
+    if limit is not None:
+        params.append(limit)
+        tail += f" LIMIT ${len(params)}"
+    return tail
+
+
+def _counted(n: int, lowest: str | None, highest: str | None) -> Row:
+    """A count of listed cases as a group for ``suppress`` (the count is of all administrations' cases)."""
+    return {PEOPLE: n, OWNER: lowest if lowest == highest else None, "n": n}

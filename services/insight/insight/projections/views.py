@@ -177,4 +177,8 @@ FROM case_journeys j;
 
 CREATE TABLE case_measures AS SELECT * FROM case_measures_derived WITH NO DATA;
 ALTER TABLE case_measures ADD PRIMARY KEY (case_id);
+-- The lists, a page at a time in their order (queries.WAITING_ORDER, LOST_ORDER): a page reads its own rows.
+CREATE INDEX waiting_worklist ON case_measures (COALESCE(last_contact_day, '-infinity'::date),
+    COALESCE(first_contact_day, '-infinity'::date), case_id) WHERE waiting;
+CREATE INDEX lost_list ON case_measures (COALESCE(closed_day, 'infinity'::date), case_id) WHERE lost_during_wait;
 """
