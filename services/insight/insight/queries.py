@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from . import survival
+from . import cube, survival
 from .disclosure import OWNER, PEOPLE
 from .filters import Anchor, Dimension, Filters, dimension_sql
 
@@ -35,10 +35,21 @@ def _share(numerator: str, denominator: str = "count(*)") -> str:
 
 
 class Reader:
-    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection, base_schema: str) -> None:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection, base_schema: str, min_group_size: int = 5) -> None:
         self.pool = pool
         self.view = f"{base_schema}.case_measures"
         self.entries = f"{base_schema}.entry_measures"
+        self.cube = f"{base_schema}.case_cube"
+        self.min_group_size = min_group_size
+
+    async def _from_cube(self, filters: Filters, by: Sequence[Dimension], measures: Sequence[str],
+                         people: str = "case") -> list[Row] | None:
+        """The groups as ``cube.groups`` has them (each with ``keys`` and ``hist``), or None: the cube cannot answer
+        this (a period inside a month, a reader limited to some administrations, a group that may be small, a
+        generation built before the cube), and the query over the cases does."""
+        if not cube.usable(filters) or await self.pool.fetchval("SELECT to_regclass($1) IS NULL", self.cube):
+            return None
+        return await cube.groups(self.pool, self.cube, filters, by, measures, people, self.min_group_size)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Reader]:
@@ -48,8 +59,8 @@ class Reader:
         answers to agree with each other; copying them into a temporary table first, as when every read derived
         them again, cost more than the questions at 10,000 cases and grows with every case."""
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-            copy = Reader(conn, "pg_temp")
-            copy.view, copy.entries = self.view, self.entries
+            copy = Reader(conn, "pg_temp", self.min_group_size)
+            copy.view, copy.entries, copy.cube = self.view, self.entries, self.cube
             yield copy
 
     async def _grouped(self, select: str, filters: Filters, by: Sequence[Dimension], anchor: Anchor,
@@ -64,6 +75,8 @@ class Reader:
 
     async def waits(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         """The wait to the first meeting with the responsible handler, for waits that have ended."""
+        if (groups := await self._from_cube(filters, by, ["wait"], people="wait")) is not None:
+            return [_row(by, g, cube.stats(g["hist"].get("wait"))) for g in groups]
         return await self._grouped(_stats("wait_days"), filters, by, Anchor.FIRST_CONTACT, "wait_days IS NOT NULL")
 
     async def survival(self, filters: Filters, by: Sequence[Dimension], as_of: date) -> list[Row]:
@@ -131,6 +144,8 @@ class Reader:
                      round((percentile_cont(0.9) WITHIN GROUP (ORDER BY wait_days))::numeric, 2)::float8 AS p90_days,
                      round(avg(wait_days), 2)::float8 AS mean_days"""
         dims = [Dimension.MONTH, *[d for d in by if d is not Dimension.MONTH]]
+        if (groups := await self._from_cube(filters, dims, TREND_MEASURES)) is not None:
+            return [_row(dims, g, _trend(g["hist"])) for g in groups]
         return await self._grouped(select, filters, dims, Anchor.FIRST_CONTACT)
 
     async def waiting_now(self, filters: Filters, today: date, at_risk_days: int, at_risk_only: bool = False,
@@ -191,6 +206,8 @@ class Reader:
                      count(*) FILTER (WHERE {lost} AND attempts_before_closing = 0) AS lost_without_attempt,
                      round(avg(attempts_before_closing) FILTER (WHERE {lost}), 2)::float8 AS mean_attempts_before_closing,
                      min(attempts_before_closing) FILTER (WHERE {lost}) AS min_attempts_before_closing"""
+        if (groups := await self._from_cube(filters, by, ["case", "lost_unreachable", "lost_declined"])) is not None:
+            return [_row(by, g, _lost_summary(g["hist"])) for g in groups]
         return await self._grouped(select, filters, by, Anchor.FIRST_CONTACT)
 
     async def lost_routes(self, filters: Filters, by: Sequence[Dimension], as_of: date, silent_days: int) -> list[Row]:
@@ -287,6 +304,8 @@ class Reader:
                      round((percentile_cont(0.5) WITHIN GROUP (ORDER BY staff_met_before_first_meeting))::numeric, 2)::float8
                          AS median_staff_met,
                      max(staff_met_before_first_meeting) AS max_staff_met"""
+        if (groups := await self._from_cube(filters, by, ["case", "handler_changes", "staff_met"])) is not None:
+            return [_row(by, g, _continuity(g["hist"])) for g in groups]
         return await self._grouped(select, filters, by, Anchor.FIRST_CONTACT)
 
     async def continuity_distribution(self, filters: Filters) -> list[Row]:
@@ -366,3 +385,43 @@ def _page(order: Sequence[str], after: Cursor | None, limit: int | None, params:
 def _counted(n: int, lowest: str | None, highest: str | None) -> Row:
     """A count of listed cases as a group for ``suppress`` (the count is of all administrations' cases)."""
     return {PEOPLE: n, OWNER: lowest if lowest == highest else None, "n": n}
+
+
+TREND_MEASURES = ["case", "wait", "waiting", "lost_unreachable", "lost_declined"]
+
+
+def _row(by: Sequence[Dimension], group: Row, figures: Row) -> Row:
+    """A grouped row as the query over the cases returns it: its keys, its figures, then ``_people``/``_owner``."""
+    return {**{d.value: key for d, key in zip(by, group["keys"], strict=True)}, **figures,
+            PEOPLE: group[PEOPLE], OWNER: group[OWNER]}
+
+
+def _merged(*hists: dict[int, int] | None) -> dict[int, int]:
+    merged: Counter[int] = Counter()
+    for hist in hists:
+        merged.update(hist or {})
+    return dict(merged)
+
+
+def _trend(hist: dict[str, dict[int, int]]) -> Row:
+    wait = cube.stats(hist.get("wait"))
+    return {"opened": cube.count(hist.get("case")), "met": wait["cases"], "waiting": cube.count(hist.get("waiting")),
+            "lost": cube.count(hist.get("lost_unreachable")) + cube.count(hist.get("lost_declined")),
+            "median_days": wait["median_days"], "p90_days": wait["p90_days"], "mean_days": wait["mean_days"]}
+
+
+def _lost_summary(hist: dict[str, dict[int, int]]) -> Row:
+    opened, lost = cube.count(hist.get("case")), _merged(hist.get("lost_unreachable"), hist.get("lost_declined"))
+    return {"opened": opened, "lost": cube.count(lost), "lost_share": cube.share(cube.count(lost), opened),
+            "unreachable": cube.count(hist.get("lost_unreachable")), "declined": cube.count(hist.get("lost_declined")),
+            "lost_without_attempt": lost.get(0, 0), "mean_attempts_before_closing": cube.mean(lost),
+            "min_attempts_before_closing": min(lost, default=None)}
+
+
+def _continuity(hist: dict[str, dict[int, int]]) -> Row:
+    cases, changes, staff = cube.count(hist.get("case")), hist.get("handler_changes", {}), hist.get("staff_met", {})
+    changed = sum(n for value, n in changes.items() if value > 0)
+    return {"cases": cases, "with_handler_change": changed, "with_handler_change_share": cube.share(changed, cases),
+            "mean_handler_changes": cube.mean(changes), "max_handler_changes": max(changes, default=None),
+            "mean_staff_met": cube.mean(staff), "median_staff_met": cube.percentile(staff, 0.5),
+            "max_staff_met": max(staff, default=None)}
