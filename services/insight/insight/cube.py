@@ -70,7 +70,7 @@ async def groups(conn: asyncpg.Pool | asyncpg.Connection, cube: str, filters: Fi
         found.setdefault((), {})
     if any(sum(h.get(single, {}).values()) < min_group_size for h in found.values()):
         return None
-    owners = await _owners(conn, cube, filters, by, people)
+    owners = await _owners(conn, cube, filters, by, people, list(found))
     return [{"keys": key, "hist": hists, PEOPLE: sum(hists.get(single, {}).values()), OWNER: owners.get(key)}
             for key, hists in found.items()]
 
@@ -103,16 +103,24 @@ async def _fetch(conn, cube: str, filters: Filters, by: Sequence[Dimension], mea
         bind("month <= ?", filters.period_to.strftime("%Y-%m"))
     params[0] = sum(1 << i for i, d in enumerate(CUBE_DIMS) if d in columns)
     keys = [_KEY[d] for d in by] + [f"{d} AS _{d}" for d in extra_dims]
+    if extra_dims:  # which groups have cases in each of these: no histograms
+        sql = f"SELECT DISTINCT {', '.join(keys)} FROM {cube} WHERE {' AND '.join(clauses)} AND n <> 0"
+        return await conn.fetch(sql, *params)
     positions = ", ".join(str(i) for i in range(1, len(keys) + 3))
     sql = f"""SELECT {', '.join([*keys, 'measure', 'value'])}, sum(n)::bigint AS n FROM {cube}
               WHERE {' AND '.join(clauses)} GROUP BY {positions} HAVING sum(n) <> 0 ORDER BY {positions}"""
     return await conn.fetch(sql, *params)
 
 
-async def _owners(conn, cube: str, filters: Filters, by: Sequence[Dimension], people: str) -> dict[tuple, str | None]:
-    """The administration owning all of each group's cases (``queries.PRIVACY``'s ``_owner``: NULL ignored)."""
+async def _owners(conn, cube: str, filters: Filters, by: Sequence[Dimension], people: str,
+                  keys: Sequence[tuple]) -> dict[tuple, str | None]:
+    """The administration owning all of each group's cases (``queries.PRIVACY``'s ``_owner``: NULL ignored);
+    ``keys``: the groups found."""
     if filters.administration is not None:
-        rows = [(key, filters.administration) for key in await _keys(conn, cube, filters, by, people)]
+        rows = [(key, filters.administration) for key in keys]
+    elif Dimension.ADMINISTRATION in by:
+        at = list(by).index(Dimension.ADMINISTRATION)
+        rows = [(key, key[at]) for key in keys]
     else:
         rows = [(tuple(r[i] for i in range(len(by))), r["_administration"])
                 for r in await _fetch(conn, cube, filters, by, [people], ["administration"])]
@@ -122,10 +130,6 @@ async def _owners(conn, cube: str, filters: Filters, by: Sequence[Dimension], pe
         if administration is not None:
             seen[key].add(administration)
     return {key: next(iter(found)) if len(found) == 1 else None for key, found in seen.items()}
-
-
-async def _keys(conn, cube: str, filters: Filters, by: Sequence[Dimension], people: str) -> list[tuple]:
-    return list(dict.fromkeys(tuple(r[i] for i in range(len(by))) for r in await _fetch(conn, cube, filters, by, [people])))
 
 
 def count(hist: Mapping[int, int] | None) -> int:
