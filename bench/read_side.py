@@ -149,8 +149,8 @@ async def timed(client: httpx.AsyncClient, path: str, params: dict, requests: in
     return times
 
 
-async def run(journeys: int, requests: int, ns: str | None = None,
-              seeded: int = 0) -> tuple[int, list[tuple[str, float]], list[Goal]]:
+async def run(journeys: int, requests: int, ns: str | None = None, seeded: int = 0,
+              dashboard_requests: int | None = None) -> tuple[int, list[tuple[str, float]], list[Goal]]:
     settings = Settings(mode="dev")
     pool = await create_pool(settings.postgres)
     producer = await start_producer(settings.kafka)
@@ -162,7 +162,8 @@ async def run(journeys: int, requests: int, ns: str | None = None,
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://insight",
                                      headers={"X-Purpose": "statistics-check"}, timeout=600) as client:
             for label, (path, params) in PAGES.items():
-                results[label] = await timed(client, path, params, requests)
+                asked = dashboard_requests if dashboard_requests and label.startswith("dashboard") else requests
+                results[label] = await timed(client, path, params, asked)
                 print(f"  {label:<45} p50 {percentile(results[label], 50):8.1f} ms  "
                       f"p95 {percentile(results[label], 95):8.1f} ms", flush=True)
     finally:
@@ -177,14 +178,16 @@ async def run(journeys: int, requests: int, ns: str | None = None,
     return cases, rows, goals
 
 
-async def main(journeys: int, requests: int, ns: str | None, seeded: int) -> None:
+async def main(journeys: int, requests: int, ns: str | None, seeded: int, dashboard_requests: int | None) -> None:
     before = os.getloadavg()
-    cases, rows, goals = await run(journeys, requests, ns, seeded)
+    cases, rows, goals = await run(journeys, requests, ns, seeded, dashboard_requests)
     after = os.getloadavg()
     for goal in goals:
         print(goal.row())
-    source = "bulk-seeded, bench/seed_cases.py" if seeded else f"{journeys:,} simulated journeys"
-    append("read_side", f"{cases:,} cases in the live views ({source}), {requests} requests "
+    source = ("bulk-seeded, bench/seed_cases.py" if seeded else f"the views of namespace {ns}" if ns
+              else f"{journeys:,} simulated journeys")
+    dashboards = f" ({dashboard_requests} for the dashboard)" if dashboard_requests else ""
+    append("read_side", f"{cases:,} cases in the live views ({source}), {requests} requests{dashboards} "
            "per page one after another through the app in the bench's process (httpx ASGI transport, sign-in off)",
            rows, unit="p95 ms", goals=goals,
            notes=f"Load average (1 min) {before[0]:.1f} at the start, {after[0]:.1f} at the end.")
@@ -197,10 +200,12 @@ if __name__ == "__main__":
     parser.add_argument("--namespace", help="reuse (or create) this namespace's seeded views")
     parser.add_argument("--seeded", type=int, default=0, help="put this many cases straight into the views instead "
                                                                "of projecting --journeys (bench.seed_cases)")
+    parser.add_argument("--dashboard-requests", type=int, help="fewer requests for the dashboard pages (seconds each "
+                                                                "at a million cases)")
     parser.add_argument("--breakdown", action="store_true", help="only time each of the dashboard's questions once "
                                                                  "over --namespace's views (printed, not appended)")
     args = parser.parse_args()
     if args.breakdown:
         asyncio.run(explain(args.namespace))
     else:
-        asyncio.run(main(args.journeys, args.requests, args.namespace, args.seeded))
+        asyncio.run(main(args.journeys, args.requests, args.namespace, args.seeded, args.dashboard_requests))

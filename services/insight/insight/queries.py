@@ -11,6 +11,8 @@ from typing import Any
 
 import asyncpg
 
+from eventkit import row_scope
+
 from . import cube, survival
 from .disclosure import OWNER, PEOPLE
 from .filters import Anchor, Dimension, Filters, dimension_sql
@@ -323,8 +325,13 @@ class Reader:
         return [dict(r) for r in await self.pool.fetch(sql, *params, limit, offset)]
 
     async def administrations(self) -> list[str]:
-        """The administrations that have cases, for the dashboard's choice list."""
-        return [r[0] for r in await self.pool.fetch(f"SELECT DISTINCT administration FROM {self.view} ORDER BY 1")]
+        """The administrations that have cases, for the dashboard's choice list (from the cube's rows per
+        administration when the reader sees every administration's cases)."""
+        source = self.view
+        if row_scope.visible() == row_scope.EVERY and not await self.pool.fetchval("SELECT to_regclass($1) IS NULL",
+                                                                                 self.cube):
+            source = f"{self.cube} WHERE dims = 4 AND measure = 'case' AND n <> 0"
+        return [r[0] for r in await self.pool.fetch(f"SELECT DISTINCT administration FROM {source} ORDER BY 1")]
 
 
 def _sortable(key: tuple) -> tuple:
