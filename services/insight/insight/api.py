@@ -214,9 +214,8 @@ async def waiting_now(request: Request, response: Response, read: Read, f: AnyFi
                       at_risk_only: bool = False, limit: Limit = PAGE_LIMIT, after: After = None):
     threshold = at_risk_days or request.app.state.settings.at_risk_days
     result = await read.waiting_now(f, day, threshold, at_risk_only, limit, decode_cursor(after, 3))
-    waiting, at_risk = await read.waiting_totals(f, day, threshold)
-    paged(request, response, result, limit, (at_risk if at_risk_only else waiting)["n"],
-          waiting_cursor(result[-1]) if result else None)
+    total = (await read.waiting_totals(f, day, threshold))[1]["n"] if at_risk_only else await read.count(f, "waiting")
+    paged(request, response, result, limit, total, waiting_cursor(result[-1]) if result else None)
     await logged_read(request, purpose, "waiting-now", result)
     return respond_paged(request, format, result, r.WaitingRow, response)
 

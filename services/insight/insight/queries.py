@@ -195,7 +195,11 @@ class Reader:
         return [dict(r) for r in await self.pool.fetch(sql, *params)]
 
     async def count(self, filters: Filters, scope: str) -> int:
-        """How many cases a list has in all (``waiting`` or ``lost_during_wait``), for its pages' total."""
+        """How many cases a list has in all (``waiting`` or ``lost_during_wait``), for its pages' total: from the
+        cube when it can answer, else by counting them."""
+        measures = {"waiting": ["waiting"], "lost_during_wait": ["lost_unreachable", "lost_declined"]}[scope]
+        if (groups := await self._from_cube(filters, [], measures)) is not None:
+            return sum(cube.count(groups[0]["hist"].get(m)) for m in measures)
         where, params = filters.where(Anchor.FIRST_CONTACT, scope)
         return await self.pool.fetchval(f"SELECT count(*) FROM {self.view} WHERE {where}", *params)
 
