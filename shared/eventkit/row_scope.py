@@ -33,6 +33,11 @@ def see(administrations: str) -> None:
     _visible.set(administrations)
 
 
+def visible() -> str:
+    """What ``see`` was told for this request (or task): ``EVERY``, one administration, several, or nothing."""
+    return _visible.get()
+
+
 async def tell(conn: asyncpg.Connection) -> None:
     """asyncpg pool ``setup``: runs as each connection is handed out (the pool's reset forgets it on release)."""
     await conn.execute("SELECT set_config($1, $2, false)", SETTING, _visible.get())

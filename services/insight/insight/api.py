@@ -6,6 +6,7 @@ A filter value that is not valid is a 422 naming the field (``loc: ["query", "<f
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from datetime import date, datetime
@@ -26,7 +27,7 @@ from . import kolada
 from . import rows as r
 from .disclosure import Row, Viewer, suppress
 from .filters import ChannelFilter, Dimension, Filters
-from .queries import Reader
+from .queries import Reader, lost_cursor, waiting_cursor
 
 router = APIRouter(prefix="/api", tags=["views"])
 CODE = r"^[a-z0-9][a-z0-9-]{1,39}$"
@@ -121,12 +122,15 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def views(path: str, model: type[BaseModel], summary: str, kind: permissions.Kind = permissions.Kind.AGGREGATE):
-    """Register an endpoint at ``path`` (JSON, or CSV with format=csv) and at ``path.csv``, guarded as ``kind``."""
+def views(path: str, model: type[BaseModel], summary: str, kind: permissions.Kind = permissions.Kind.AGGREGATE,
+          paged: bool = False):
+    """Register an endpoint at ``path`` (JSON, or CSV with format=csv) and at ``path.csv``, guarded as ``kind``
+    (``paged``: a list a page at a time, its total and next page in the headers)."""
     guarded = [Depends(permissions.guard("insight", kind))]
-    json_route = router.get(path, response_model=list[model], summary=summary, responses=CSV_RESPONSE,
+    responses = {200: {**CSV_RESPONSE[200], **PAGED[200]}} if paged else CSV_RESPONSE
+    json_route = router.get(path, response_model=list[model], summary=summary, responses=responses,
                             dependencies=guarded)
-    csv_route = router.get(f"{path}.csv", response_class=Response, summary=f"{summary} (CSV)", responses=CSV_RESPONSE,
+    csv_route = router.get(f"{path}.csv", response_class=Response, summary=f"{summary} (CSV)", responses=responses,
                            dependencies=guarded)
     return lambda endpoint: csv_route(json_route(endpoint))
 
@@ -158,23 +162,73 @@ async def trend(request: Request, read: Read, f: AnyFilters, by: By = [], format
     return respond(request, format, shown(request, await read.trend(f, by)), r.TrendRow)
 
 
-@views("/waiting-now", r.WaitingRow, "Everyone still waiting for a first meeting, the longest without contact first",
-       permissions.Kind.READ)
-async def waiting_now(request: Request, read: Read, f: AnyFilters, day: Today, purpose: access.RequiredPurpose,
-                      format: Format = "json",
+PAGE_LIMIT = 1000
+"""Rows of a list per page unless ``limit`` says otherwise (``cases`` likewise)."""
+Limit = Annotated[int, Query(ge=1, le=10000, description="Rows per page; the response's Link header (rel=next) "
+                                                         "points to the next page, X-Total-Count says how many in all")]
+After = Annotated[str | None, Query(max_length=200, description="Where the page starts: the cursor of the Link "
+                                                                "header's next page (opaque)")]
+PAGED = {200: {"headers": {
+    "X-Total-Count": {"description": "Rows of the list in all pages", "schema": {"type": "integer"}},
+    "Link": {"description": '<…&after=…>; rel="next" while there are more rows', "schema": {"type": "string"}}}}}
+
+
+def decode_cursor(after: str | None, fields: int) -> tuple | None:
+    """The keyset cursor in ``after`` (days and a case id, base64url): a 422 when it is not one of this list."""
+    if after is None:
+        return None
+    try:
+        *days, case = base64.urlsafe_b64decode(after.encode() + b"==").decode().split("~", fields - 1)
+        if len(days) != fields - 1:
+            raise ValueError(after)
+        return (*(date.fromisoformat(day) for day in days), case)
+    except ValueError as error:
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "after"), "input": after,
+                                       "msg": "Value error, not a cursor of this list"}]) from error
+
+
+def encode_cursor(cursor: tuple) -> str:
+    *days, case = cursor
+    return base64.urlsafe_b64encode("~".join([*(day.isoformat() for day in days), case]).encode()).decode().rstrip("=")
+
+
+def paged(request: Request, response: Response, rows: list[Row], limit: int, total: int, cursor: tuple | None) -> None:
+    """The page's headers: the total, and the next page's address while this one was full."""
+    response.headers["X-Total-Count"] = str(total)
+    if len(rows) == limit and cursor is not None:
+        response.headers["Link"] = f'<{request.url.include_query_params(after=encode_cursor(cursor))}>; rel="next"'
+
+
+def respond_paged(request: Request, format: str, rows: list[Row], model: type[BaseModel], page: Response) -> Any:
+    result = respond(request, format, rows, model)
+    if isinstance(result, Response):  # CSV: its own response, the page's headers copied onto it
+        result.headers.update({k: v for k, v in page.headers.items() if k in ("x-total-count", "link")})
+    return result
+
+
+@views("/waiting-now", r.WaitingRow, "Everyone still waiting for a first meeting, the longest without contact first "
+       "(a page at a time)", permissions.Kind.READ, paged=True)
+async def waiting_now(request: Request, response: Response, read: Read, f: AnyFilters, day: Today,
+                      purpose: access.RequiredPurpose, format: Format = "json",
                       at_risk_days: Annotated[int | None, Query(ge=1, description="Defaults to the setting (14)")] = None,
-                      at_risk_only: bool = False):
+                      at_risk_only: bool = False, limit: Limit = PAGE_LIMIT, after: After = None):
     threshold = at_risk_days or request.app.state.settings.at_risk_days
-    result = await read.waiting_now(f, day, threshold, at_risk_only)
+    result = await read.waiting_now(f, day, threshold, at_risk_only, limit, decode_cursor(after, 3))
+    total = (await read.waiting_totals(f, day, threshold))[1]["n"] if at_risk_only else await read.count(f, "waiting")
+    paged(request, response, result, limit, total, waiting_cursor(result[-1]) if result else None)
     await logged_read(request, purpose, "waiting-now", result)
-    return respond(request, format, result, r.WaitingRow)
+    return respond_paged(request, format, result, r.WaitingRow, response)
 
 
-@views("/lost", r.LostRow, "Cases closed as unreachable or declined before a first meeting", permissions.Kind.READ)
-async def lost(request: Request, read: Read, f: AnyFilters, purpose: access.RequiredPurpose, format: Format = "json"):
-    result = await read.lost(f)
+@views("/lost", r.LostRow, "Cases closed as unreachable or declined before a first meeting (a page at a time)",
+       permissions.Kind.READ, paged=True)
+async def lost(request: Request, response: Response, read: Read, f: AnyFilters, purpose: access.RequiredPurpose,
+               format: Format = "json", limit: Limit = PAGE_LIMIT, after: After = None):
+    result = await read.lost(f, limit, decode_cursor(after, 2))
+    paged(request, response, result, limit, await read.count(f, "lost_during_wait"),
+          lost_cursor(result[-1]) if result else None)
     await logged_read(request, purpose, "lost", result)
-    return respond(request, format, result, r.LostRow)
+    return respond_paged(request, format, result, r.LostRow, response)
 
 
 @views("/lost/summary", r.LostSummaryRow, "How many were lost during the wait, and the attempts made before closing")

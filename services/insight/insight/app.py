@@ -30,7 +30,7 @@ def build_app(settings: InsightSettings, pool: asyncpg.Pool | None = None) -> Fa
     app.state.settings = settings
     app.add_middleware(api.DropEmptyQueryValues)
     if pool is not None:
-        app.state.reader = Reader(pool, settings.db_schema)
+        app.state.reader = Reader(pool, settings.db_schema, settings.min_group_size)
         app.state.audit = access.Audit(pool, settings.db_schema)  # its table: generations.ensure_control
     app.include_router(api.router)
     feedback_views.install(app)
@@ -59,7 +59,7 @@ def create_app(settings: InsightSettings | None = None) -> FastAPI:
             # The follower drives the projection's pull loop itself, so it can move to a rebuilt generation.
             async with Runtime(settings, make_stores=lambda pool: []) as runtime:
                 app.state.runtime = runtime
-                app.state.reader = reader = Reader(reader_pool, settings.db_schema)
+                app.state.reader = reader = Reader(reader_pool, settings.db_schema, settings.min_group_size)
                 app.state.audit = access.Audit(runtime.pool, settings.db_schema)
                 follower = LiveFollower(settings, runtime.pool, runtime.producer)
                 runtime.consumer_groups.append(follower.group)

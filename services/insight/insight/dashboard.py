@@ -22,7 +22,7 @@ from eventkit import access, permissions
 
 from . import charts, kolada
 from .api import AnyFilters, Read, Today, logged_read, viewer
-from .disclosure import OWNER, PEOPLE, suppress
+from .disclosure import suppress
 from .filters import ChannelFilter, Dimension, Filters
 from .i18n import label, strings
 
@@ -31,6 +31,8 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 GroupBy = Literal["area", "channel_group", "channel", "administration", "gender"]
 FILTER_PARAMS = ("from", "to", "area", "channel", "administration", "gender", "purpose")
+LISTED = 200
+"""Rows of each list on the page (the first ones; the API and its CSV page through them all)."""
 
 
 def install(app: FastAPI) -> None:
@@ -62,17 +64,17 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
         km = by_month.get(row["month"], {})
         row["km_median_days"], row["km_p90_days"] = km.get("median_days"), km.get("p90_days")
     data["waiting_total"], data["at_risk_total"] = data["waiting_total"]["n"], data["at_risk_total"]["n"]
-    data["waiting_listed"] = len(data["waiting"])
     grant: permissions.Grant = request.state.grant
     own = grant.who.administration
     if grant.who.authenticated and purpose is not None and f.administration not in (None, own):
         purpose = None  # a manager sees other administrations' figures, never their lists of people
     elif grant.who.authenticated and purpose is not None and f.administration is None:
         listed = replace(f, administration=own or "-")  # the lists: own administration only
-        waiting = await read.waiting_now(listed, day, settings.at_risk_days)
-        data["waiting"] = [w for w in waiting if w["at_risk"] or not at_risk_only]
-        data["lost"] = await read.lost(listed)
-        data["waiting_listed"] = len(data["waiting"])
+        data["waiting"] = await read.waiting_now(listed, day, settings.at_risk_days, at_risk_only, LISTED)
+        data["lost"] = await read.lost(listed, LISTED)
+        waiting, at_risk = await read.waiting_totals(listed, day, settings.at_risk_days)
+        data["waiting_listed"] = (at_risk if at_risk_only else waiting)["n"]
+        data["lost_listed"] = await read.count(listed, "lost_during_wait")
     if purpose is None:  # counts only: the lists of people are shown once the reader says why
         data["waiting"], data["lost"] = [], []
     else:
@@ -116,7 +118,7 @@ async def dashboard(request: Request, read: Read, f: AnyFilters, day: Today, lan
 
 
 async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_risk_only: bool, settings: Any) -> dict:
-    waiting = await read.waiting_now(f, day, settings.at_risk_days)
+    waiting, at_risk = await read.waiting_totals(f, day, settings.at_risk_days)
     return {
         "overall": (await read.waits(f, []))[0],
         "waits": await read.waits(f, [dimension]),
@@ -124,10 +126,12 @@ async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_ris
                    await read.survival_groupings(f, [[], [dimension], [Dimension.MONTH]], day), strict=True)),
         "trend": await read.trend(f, []),
         "stages": await read.stages(f, [dimension]),
-        "waiting": [w for w in waiting if w["at_risk"] or not at_risk_only],
-        "at_risk_total": _counted([w for w in waiting if w["at_risk"]]),
-        "waiting_total": _counted(waiting),
-        "lost": await read.lost(f),
+        "waiting": await read.waiting_now(f, day, settings.at_risk_days, at_risk_only, LISTED),
+        "waiting_listed": (at_risk if at_risk_only else waiting)["n"],  # the list's length as before: not suppressed
+        "at_risk_total": at_risk,
+        "waiting_total": waiting,
+        "lost": await read.lost(f, LISTED),
+        "lost_listed": await read.count(f, "lost_during_wait"),
         "lost_summary": (await read.lost_summary(f, []))[0],
         "lost_routes": (await read.lost_routes(f, [], day, settings.outreach_silent_days))[0],
         "reasons": await read.closure_reasons(f, []),
@@ -136,12 +140,6 @@ async def _gather(read: Read, f: Filters, day: Any, dimension: Dimension, at_ris
         "continuity": (await read.continuity(f, []))[0],
         "buckets": await read.continuity_distribution(f),
     }
-
-
-def _counted(cases: list[dict]) -> dict:
-    """A count of listed cases as a group for ``suppress`` (the count is of all administrations' cases)."""
-    owners = {c["administration"] for c in cases}
-    return {PEOPLE: len(cases), OWNER: next(iter(owners)) if len(owners) == 1 else None, "n": len(cases)}
 
 
 def _stage_table(stages: list[dict], waits: list[dict], dimension: str) -> list[dict]:

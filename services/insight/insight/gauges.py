@@ -29,9 +29,9 @@ WAIT_P90 = Gauge("vantrum_wait_p90_days", "Days within which 9 in 10 ended waits
 
 async def refresh(reader: Reader, settings: InsightSettings) -> None:
     today = datetime.now(ZoneInfo(settings.timezone)).date()
-    waiting = await reader.waiting_now(Filters(), today, settings.at_risk_days)
-    WAITING_NOW.set(len(waiting))
-    AT_RISK.set(sum(1 for row in waiting if row["at_risk"]))
+    waiting, at_risk = await reader.waiting_totals(Filters(), today, settings.at_risk_days)
+    WAITING_NOW.set(waiting["n"])
+    AT_RISK.set(at_risk["n"])
     overall = await reader.waits(Filters(), [])
     if overall and overall[0]["cases"]:
         WAIT_MEDIAN.set(overall[0]["median_days"])

@@ -19,7 +19,7 @@ from . import row_security
 from .projections.journey import Generation, views_version
 from .settings import InsightSettings
 
-READER_VIEWS = ["case_measures", "entry_measures"]
+READER_VIEWS = ["case_measures", "entry_measures", "case_cube"]
 
 
 async def ensure_control(conn: asyncpg.Connection, base: str) -> None:
@@ -98,6 +98,8 @@ async def _switch(conn: asyncpg.Connection, base: str, generation: Generation, w
         )
         for view in READER_VIEWS:
             await conn.execute(f"DROP VIEW IF EXISTS {base}.{view}")
+            if await conn.fetchval("SELECT to_regclass($1) IS NULL", f"{generation.schema}.{view}"):
+                continue  # built before it had this one (the cube): readers answer without it (queries.Cube)
             # Run as the reader, so the generation's row-level security applies through it (insight.row_security).
             await conn.execute(f"CREATE VIEW {base}.{view} WITH (security_invoker = true) "
                                f"AS SELECT * FROM {generation.schema}.{view}")

@@ -201,6 +201,8 @@ UI: dict[str, tuple[str, str]] = {
     "fewer_than": ("färre än {n}", "fewer than {n}"),
     "no_data": ("Inga ärenden i urvalet.", "No cases in the selection."),
     "csv": ("Ladda ner som CSV", "Download as CSV"),
+    "listed_first": ("Här visas de {shown} första av {total}. Hela listan finns som CSV, 10 000 i taget.",
+                     "The first {shown} of {total} are shown here. The whole list is in the CSV, 10,000 at a time."),
     # table headings
     "cases": ("Ärenden", "Cases"),
     "median": ("Median (dagar)", "Median (days)"),

@@ -11,7 +11,9 @@ from typing import Any
 
 import asyncpg
 
-from . import survival
+from eventkit import row_scope
+
+from . import cube, survival
 from .disclosure import OWNER, PEOPLE
 from .filters import Anchor, Dimension, Filters, dimension_sql
 
@@ -35,10 +37,21 @@ def _share(numerator: str, denominator: str = "count(*)") -> str:
 
 
 class Reader:
-    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection, base_schema: str) -> None:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection, base_schema: str, min_group_size: int = 5) -> None:
         self.pool = pool
         self.view = f"{base_schema}.case_measures"
         self.entries = f"{base_schema}.entry_measures"
+        self.cube = f"{base_schema}.case_cube"
+        self.min_group_size = min_group_size
+
+    async def _from_cube(self, filters: Filters, by: Sequence[Dimension], measures: Sequence[str],
+                         people: str = "case") -> list[Row] | None:
+        """The groups as ``cube.groups`` has them (each with ``keys`` and ``hist``), or None: the cube cannot answer
+        this (a period inside a month, a reader limited to some administrations, a group that may be small, a
+        generation built before the cube), and the query over the cases does."""
+        if not cube.usable(filters) or await self.pool.fetchval("SELECT to_regclass($1) IS NULL", self.cube):
+            return None
+        return await cube.groups(self.pool, self.cube, filters, by, measures, people, self.min_group_size)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Reader]:
@@ -48,8 +61,8 @@ class Reader:
         answers to agree with each other; copying them into a temporary table first, as when every read derived
         them again, cost more than the questions at 10,000 cases and grows with every case."""
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-            copy = Reader(conn, "pg_temp")
-            copy.view, copy.entries = self.view, self.entries
+            copy = Reader(conn, "pg_temp", self.min_group_size)
+            copy.view, copy.entries, copy.cube = self.view, self.entries, self.cube
             yield copy
 
     async def _grouped(self, select: str, filters: Filters, by: Sequence[Dimension], anchor: Anchor,
@@ -64,6 +77,8 @@ class Reader:
 
     async def waits(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         """The wait to the first meeting with the responsible handler, for waits that have ended."""
+        if (groups := await self._from_cube(filters, by, ["wait"], people="wait")) is not None:
+            return [_row(by, g, cube.stats(g["hist"].get("wait"))) for g in groups]
         return await self._grouped(_stats("wait_days"), filters, by, Anchor.FIRST_CONTACT, "wait_days IS NOT NULL")
 
     async def survival(self, filters: Filters, by: Sequence[Dimension], as_of: date) -> list[Row]:
@@ -131,32 +146,62 @@ class Reader:
                      round((percentile_cont(0.9) WITHIN GROUP (ORDER BY wait_days))::numeric, 2)::float8 AS p90_days,
                      round(avg(wait_days), 2)::float8 AS mean_days"""
         dims = [Dimension.MONTH, *[d for d in by if d is not Dimension.MONTH]]
+        if (groups := await self._from_cube(filters, dims, TREND_MEASURES)) is not None:
+            return [_row(dims, g, _trend(g["hist"])) for g in groups]
         return await self._grouped(select, filters, dims, Anchor.FIRST_CONTACT)
 
-    async def waiting_now(self, filters: Filters, today: date, at_risk_days: int, at_risk_only: bool = False) -> list[Row]:
-        """The work list: everyone still waiting for a first meeting, the longest silence first."""
+    async def waiting_now(self, filters: Filters, today: date, at_risk_days: int, at_risk_only: bool = False,
+                          limit: int | None = None, after: Cursor | None = None) -> list[Row]:
+        """The work list: everyone still waiting for a first meeting, the longest silence first.
+
+        ``limit`` rows from just after ``after`` (a keyset cursor: ``next_cursor`` of the page before). The order
+        (at risk first, then the longest without contact, the longest waited, the case id) is that of the last
+        contact day, then of the first contact day, both oldest first: the partial index ``waiting_worklist`` walks
+        it, so a page reads its own rows, not every waiting case."""
         where, params = filters.where(Anchor.FIRST_CONTACT, "waiting")
         params += [today, at_risk_days]
         n = len(params)
-        sql = f"""SELECT * FROM (
-                    SELECT case_id, area, channel, channel_group, administration, gender, first_contact_day,
-                           ${n - 1}::date - first_contact_day AS days_waited, assigned_at IS NOT NULL AS assigned,
-                           contact_attempts, last_attempt_at, last_attempt_outcome, last_contact_day,
-                           ${n - 1}::date - last_contact_day AS days_without_contact,
-                           ${n - 1}::date - last_contact_day >= ${n} AS at_risk
-                    FROM {self.view} WHERE {where}) w
-                  {'WHERE at_risk' if at_risk_only else ''}
-                  ORDER BY at_risk DESC, days_without_contact DESC, days_waited DESC, case_id"""
+        page = _page(WAITING_ORDER, after, limit, params)
+        sql = f"""SELECT case_id, area, channel, channel_group, administration, gender, first_contact_day,
+                         ${n - 1}::date - first_contact_day AS days_waited, assigned_at IS NOT NULL AS assigned,
+                         contact_attempts, last_attempt_at, last_attempt_outcome, last_contact_day,
+                         ${n - 1}::date - last_contact_day AS days_without_contact,
+                         ${n - 1}::date - last_contact_day >= ${n} AS at_risk
+                  FROM {self.view} WHERE {where} {f'AND last_contact_day <= ${n - 1}::date - ${n}::int' if at_risk_only else ''}
+                  {page}"""
         return [dict(r) for r in await self.pool.fetch(sql, *params)]
 
-    async def lost(self, filters: Filters) -> list[Row]:
-        """Cases closed as unreachable or declined before a first meeting, and the attempts made first."""
+    async def waiting_totals(self, filters: Filters, today: date, at_risk_days: int) -> tuple[Row, Row]:
+        """How many wait, and how many of them are at risk, as groups for ``disclosure.suppress`` (``n``, and the
+        administration owning all of them): the dashboard's counts, without reading the list."""
+        where, params = filters.where(Anchor.FIRST_CONTACT, "waiting")
+        risk = f"last_contact_day <= ${len(params) + 1}::date - ${len(params) + 2}::int"
+        row = await self.pool.fetchrow(
+            f"""SELECT count(*) AS n, min(administration) AS lo, max(administration) AS hi,
+                       count(*) FILTER (WHERE {risk}) AS risk_n, min(administration) FILTER (WHERE {risk}) AS risk_lo,
+                       max(administration) FILTER (WHERE {risk}) AS risk_hi
+                FROM {self.view} WHERE {where}""", *params, today, at_risk_days)
+        return (_counted(row["n"], row["lo"], row["hi"]), _counted(row["risk_n"], row["risk_lo"], row["risk_hi"]))
+
+    async def lost(self, filters: Filters, limit: int | None = None, after: Cursor | None = None) -> list[Row]:
+        """Cases closed as unreachable or declined before a first meeting, and the attempts made first (the earliest
+        closure first; ``limit``/``after`` as in ``waiting_now``, along the partial index ``lost_list``)."""
         where, params = filters.where(Anchor.FIRST_CONTACT, "lost_during_wait")
+        page = _page(LOST_ORDER, after, limit, params)
         sql = f"""SELECT case_id, area, channel, channel_group, administration, gender, first_contact_day, closed_day,
                          closed_day - first_contact_day AS days_waited, closure_reason, attempts_before_closing,
                          last_attempt_at
-                  FROM {self.view} WHERE {where} ORDER BY closed_day, case_id"""
+                  FROM {self.view} WHERE {where} {page}"""
         return [dict(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def count(self, filters: Filters, scope: str) -> int:
+        """How many cases a list has in all (``waiting`` or ``lost_during_wait``), for its pages' total: from the
+        cube when it can answer, else by counting them."""
+        measures = {"waiting": ["waiting"], "lost_during_wait": ["lost_unreachable", "lost_declined"]}[scope]
+        if (groups := await self._from_cube(filters, [], measures)) is not None:
+            return sum(cube.count(groups[0]["hist"].get(m)) for m in measures)
+        where, params = filters.where(Anchor.FIRST_CONTACT, scope)
+        return await self.pool.fetchval(f"SELECT count(*) FROM {self.view} WHERE {where}", *params)
 
     async def lost_summary(self, filters: Filters, by: Sequence[Dimension]) -> list[Row]:
         lost = "lost_during_wait"
@@ -167,6 +212,8 @@ class Reader:
                      count(*) FILTER (WHERE {lost} AND attempts_before_closing = 0) AS lost_without_attempt,
                      round(avg(attempts_before_closing) FILTER (WHERE {lost}), 2)::float8 AS mean_attempts_before_closing,
                      min(attempts_before_closing) FILTER (WHERE {lost}) AS min_attempts_before_closing"""
+        if (groups := await self._from_cube(filters, by, ["case", "lost_unreachable", "lost_declined"])) is not None:
+            return [_row(by, g, _lost_summary(g["hist"])) for g in groups]
         return await self._grouped(select, filters, by, Anchor.FIRST_CONTACT)
 
     async def lost_routes(self, filters: Filters, by: Sequence[Dimension], as_of: date, silent_days: int) -> list[Row]:
@@ -263,6 +310,8 @@ class Reader:
                      round((percentile_cont(0.5) WITHIN GROUP (ORDER BY staff_met_before_first_meeting))::numeric, 2)::float8
                          AS median_staff_met,
                      max(staff_met_before_first_meeting) AS max_staff_met"""
+        if (groups := await self._from_cube(filters, by, ["case", "handler_changes", "staff_met"])) is not None:
+            return [_row(by, g, _continuity(g["hist"])) for g in groups]
         return await self._grouped(select, filters, by, Anchor.FIRST_CONTACT)
 
     async def continuity_distribution(self, filters: Filters) -> list[Row]:
@@ -280,8 +329,13 @@ class Reader:
         return [dict(r) for r in await self.pool.fetch(sql, *params, limit, offset)]
 
     async def administrations(self) -> list[str]:
-        """The administrations that have cases, for the dashboard's choice list."""
-        return [r[0] for r in await self.pool.fetch(f"SELECT DISTINCT administration FROM {self.view} ORDER BY 1")]
+        """The administrations that have cases, for the dashboard's choice list (from the cube's rows per
+        administration when the reader sees every administration's cases)."""
+        source = self.view
+        if row_scope.visible() == row_scope.EVERY and not await self.pool.fetchval("SELECT to_regclass($1) IS NULL",
+                                                                                 self.cube):
+            source = f"{self.cube} WHERE dims = 4 AND measure = 'case' AND n <> 0"
+        return [r[0] for r in await self.pool.fetch(f"SELECT DISTINCT administration FROM {source} ORDER BY 1")]
 
 
 def _sortable(key: tuple) -> tuple:
@@ -303,3 +357,82 @@ def _survival_row(by: Sequence[Dimension], key: tuple, counted: list[tuple], day
         **survival.summary_counted(waits),
         PEOPLE: privacy[PEOPLE] if privacy else 0, OWNER: privacy[OWNER] if privacy else None,
     }
+
+
+Cursor = tuple
+"""A keyset cursor: the values of a list's order keys in the last row of the page before (``waiting_cursor``,
+``lost_cursor``). A missing day is ``date.min`` or ``date.max``, which asyncpg sends as -infinity and infinity."""
+WAITING_ORDER = ("COALESCE(last_contact_day, '-infinity'::date)", "COALESCE(first_contact_day, '-infinity'::date)",
+                 "case_id")
+"""The work list's order as the index ``waiting_worklist`` keeps it (a missing day first, as NULLS FIRST did)."""
+LOST_ORDER = ("COALESCE(closed_day, 'infinity'::date)", "case_id")
+"""The lost list's order as the index ``lost_list`` keeps it."""
+
+
+def waiting_cursor(row: Row) -> Cursor:
+    return row["last_contact_day"] or date.min, row["first_contact_day"] or date.min, row["case_id"]
+
+
+def lost_cursor(row: Row) -> Cursor:
+    return row["closed_day"] or date.max, row["case_id"]
+
+
+def _page(order: Sequence[str], after: Cursor | None, limit: int | None, params: list[object]) -> str:
+    """The ``AND … ORDER BY … LIMIT`` tail of a page of a list (its parameters appended to ``params``)."""
+    tail = ""
+    if after is not None:
+        if len(after) != len(order):
+            raise ValueError("a cursor of another list")
+        start = len(params) + 1
+        params += list(after)
+        tail += f" AND ({', '.join(order)}) > ({', '.join(f'${start + i}' for i in range(len(order)))})"
+    tail += f" ORDER BY {', '.join(order)}"
+    if limit is not None:
+        params.append(limit)
+        tail += f" LIMIT ${len(params)}"
+    return tail
+
+
+def _counted(n: int, lowest: str | None, highest: str | None) -> Row:
+    """A count of listed cases as a group for ``suppress`` (the count is of all administrations' cases)."""
+    return {PEOPLE: n, OWNER: lowest if lowest == highest else None, "n": n}
+
+
+TREND_MEASURES = ["case", "wait", "waiting", "lost_unreachable", "lost_declined"]
+
+
+def _row(by: Sequence[Dimension], group: Row, figures: Row) -> Row:
+    """A grouped row as the query over the cases returns it: its keys, its figures, then ``_people``/``_owner``."""
+    return {**{d.value: key for d, key in zip(by, group["keys"], strict=True)}, **figures,
+            PEOPLE: group[PEOPLE], OWNER: group[OWNER]}
+
+
+def _merged(*hists: dict[int, int] | None) -> dict[int, int]:
+    merged: Counter[int] = Counter()
+    for hist in hists:
+        merged.update(hist or {})
+    return dict(merged)
+
+
+def _trend(hist: dict[str, dict[int, int]]) -> Row:
+    wait = cube.stats(hist.get("wait"))
+    return {"opened": cube.count(hist.get("case")), "met": wait["cases"], "waiting": cube.count(hist.get("waiting")),
+            "lost": cube.count(hist.get("lost_unreachable")) + cube.count(hist.get("lost_declined")),
+            "median_days": wait["median_days"], "p90_days": wait["p90_days"], "mean_days": wait["mean_days"]}
+
+
+def _lost_summary(hist: dict[str, dict[int, int]]) -> Row:
+    opened, lost = cube.count(hist.get("case")), _merged(hist.get("lost_unreachable"), hist.get("lost_declined"))
+    return {"opened": opened, "lost": cube.count(lost), "lost_share": cube.share(cube.count(lost), opened),
+            "unreachable": cube.count(hist.get("lost_unreachable")), "declined": cube.count(hist.get("lost_declined")),
+            "lost_without_attempt": lost.get(0, 0), "mean_attempts_before_closing": cube.mean(lost),
+            "min_attempts_before_closing": min(lost, default=None)}
+
+
+def _continuity(hist: dict[str, dict[int, int]]) -> Row:
+    cases, changes, staff = cube.count(hist.get("case")), hist.get("handler_changes", {}), hist.get("staff_met", {})
+    changed = sum(n for value, n in changes.items() if value > 0)
+    return {"cases": cases, "with_handler_change": changed, "with_handler_change_share": cube.share(changed, cases),
+            "mean_handler_changes": cube.mean(changes), "max_handler_changes": max(changes, default=None),
+            "mean_staff_met": cube.mean(staff), "median_staff_met": cube.percentile(staff, 0.5),
+            "max_staff_met": max(staff, default=None)}

@@ -61,6 +61,34 @@ async def test_waiting_now_as_of_a_day_with_a_threshold(client):
     assert len(stricter.json()) == 9
 
 
+@pytest.mark.parametrize(("view", "params"), [("waiting-now", {"as_of": "2024-07-01"}),
+                                               ("waiting-now", {"as_of": "2024-07-01", "at_risk_only": "true"}),
+                                               ("waiting-now", {"as_of": "2024-07-01", "area": "addiction"}),
+                                               ("lost", {})])
+async def test_a_list_page_by_page_is_the_whole_list_in_its_order(client, view, params):
+    whole = await client.get(f"/api/{view}", params=params)
+    assert "link" not in whole.headers, "the whole list fits in the default page"
+    assert int(whole.headers["x-total-count"]) == len(whole.json()) > 2
+    pages, url = [], httpx.URL(f"/api/{view}", params={**params, "limit": 2})
+    while url:
+        page = await client.get(url)
+        assert page.status_code == 200 and page.headers["x-total-count"] == whole.headers["x-total-count"]
+        assert len(page.json()) <= 2
+        pages.append(page.json())
+        url = page.headers.get("link", "").removeprefix("<").split(">;")[0] or None
+    assert [row for page in pages for row in page] == whole.json()
+    csv_page = await client.get(f"/api/{view}.csv", params={**params, "limit": 2})
+    assert csv_page.headers["x-total-count"] == whole.headers["x-total-count"] and "link" in csv_page.headers
+
+
+async def test_a_cursor_of_another_list_is_a_422_naming_it(client):
+    lost = await client.get("/api/lost", params={"limit": 1})
+    cursor = httpx.URL(lost.headers["link"].removeprefix("<").split(">;")[0]).params["after"]
+    response = await client.get("/api/waiting-now", params={"after": cursor})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "after"]
+    assert (await client.get("/api/lost", params={"after": "not a cursor"})).status_code == 422
+
+
 async def test_outcomes_default_to_years_and_carry_the_goals(client):
     response = await client.get("/api/outcomes", params={"as_of": "2024-07-01"})
     assert [(r["year"], r["closed"], r["stable_housing_share"], r["meets_housing_goal"]) for r in response.json()] == [

@@ -17,6 +17,7 @@ that a fact moved away from (a contact linked to another case) is derived again 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 import asyncpg
@@ -55,12 +56,28 @@ class Keys:
 
 
 async def refresh(conn: asyncpg.Connection, case_ids: Iterable[str]) -> None:
-    """Derive the measures of these cases again (a case without an opening yet has none)."""
+    """Derive the measures of these cases again (a case without an opening yet has none), and the cube with them:
+    their old rows' counts taken out, their new rows' put in."""
     ids = list(case_ids)
     if ids:
+        delta: Counter[tuple] = Counter()
+        delta.subtract(tuple(row) for row in await conn.fetch(_CELLS, ids))
         await conn.execute("DELETE FROM case_measures WHERE case_id = ANY($1::text[])", ids)
         await conn.execute("INSERT INTO case_measures SELECT * FROM case_measures_derived WHERE case_id = ANY($1::text[])",
                            ids)
+        delta.update(tuple(row) for row in await conn.fetch(_CELLS, ids))
+        # Most cases derived again land where they were: only what moved is written, in every cell it counts in.
+        rolled: Counter[tuple] = Counter()
+        for (month, *dims, measure, value), n in delta.items():
+            if n:
+                for mask in range(1 << len(CUBE_DIMS)):
+                    rolled[(mask, month, *(d if mask >> i & 1 else "*" for i, d in enumerate(dims)), measure,
+                            value)] += n
+        changed = [key + (n,) for key, n in rolled.items() if n]
+        if changed:
+            await conn.execute(_CUBE_ADD, *(list(column) for column in zip(*changed, strict=True)))
+            if any(n < 0 for *_, n in changed):  # only a count taken out can have emptied a row
+                await conn.execute("DELETE FROM case_cube WHERE n = 0")  # along the partial index of emptied rows
 
 
 async def refresh_all(conn: asyncpg.Connection) -> None:
@@ -69,5 +86,59 @@ async def refresh_all(conn: asyncpg.Connection) -> None:
     # they were a handful (a nested loop per case, seconds per thousand).
     await conn.execute("ANALYZE cases, intake_contacts, outreach_contacts, intake_income_support, sip, meetings, "
                        "handler_events, staff_met, contact_attempts, transfers, decisions, stages")
-    await conn.execute("TRUNCATE case_measures")
+    await conn.execute("TRUNCATE case_measures, case_cube")
     await conn.execute("INSERT INTO case_measures SELECT * FROM case_measures_derived")
+    await conn.execute("ANALYZE case_measures")
+    await conn.execute(_CUBE_ALL)
+
+
+CUBE_MEASURES = {
+    "case": ("0", "true"),
+    "wait": ("wait_days", "wait_days IS NOT NULL"),
+    "waiting": ("0", "waiting"),
+    "lost_unreachable": ("attempts_before_closing", "lost_during_wait AND closure_reason = 'unreachable'"),
+    "lost_declined": ("attempts_before_closing", "lost_during_wait AND closure_reason = 'declined'"),
+    "handler_changes": ("handler_changes", "handler_changes IS NOT NULL"),
+    "staff_met": ("staff_met_before_first_meeting", "staff_met_before_first_meeting IS NOT NULL"),
+    "single": ("0", "single"),
+    "single_wait": ("0", "single AND wait_days IS NOT NULL"),
+}
+"""What ``case_cube`` counts, per case: (its value, whether it counts). ``single``: the case is its person's only one,
+so it is one person no other case in any group shares; a group with ``min_group_size`` of those has at least that many
+people (``queries.Cube``). Whether a case is single changes only when a case of the same person comes or goes, and
+``Keys.cases_affected`` always brings every case of the people a batch touches, so its old count is taken out as it
+was put in."""
+CUBE_DIMS = ("area", "channel", "administration", "gender")
+"""The dimensions of ``case_cube`` beside the month, bit 1, 2, 4, 8 of its ``dims`` in this order."""
+
+_COUNTED = """(SELECT *, person_ref IS NOT NULL AND NOT EXISTS (
+                  SELECT 1 FROM case_measures other
+                  WHERE other.person_ref = c.person_ref AND other.case_id <> c.case_id) AS single
+      FROM case_measures c WHERE {where}) c,
+     LATERAL (VALUES """ + ", ".join(f"('{m}', {v}, {w})" for m, (v, w) in CUBE_MEASURES.items()) + """)
+         AS m(measure, value, counted)
+WHERE counted"""
+"""Each case ``{where}`` picks once per measure it counts in, with its value."""
+_CELLS = ("SELECT month, " + ", ".join(CUBE_DIMS) + ", measure, value::integer FROM "
+          + _COUNTED.format(where="case_id = ANY($1::text[])"))
+_CUBE_ADD = ("INSERT INTO case_cube (dims, month, area, channel, administration, gender, measure, value, n) "
+             "SELECT * FROM unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+             "$7::text[], $8::integer[], $9::integer[]) "
+             "ON CONFLICT (dims, measure, administration, gender, channel, area, month, value) "
+             "DO UPDATE SET n = case_cube.n + excluded.n")
+_CUBE_COUNTS = (
+    "SELECT (" + " + ".join(f"{1 << i} * (1 - GROUPING({d}))" for i, d in enumerate(CUBE_DIMS)) + ")::smallint AS dims, "
+    "month, " + ", ".join(f"CASE WHEN GROUPING({d}) = 1 THEN '*' ELSE {d} END AS {d}" for d in CUBE_DIMS) + """,
+       measure, value::integer AS value, count(*)::integer AS n
+FROM """ + _COUNTED.format(where="true") + """
+GROUP BY month, measure, value, CUBE (""" + ", ".join(CUBE_DIMS) + ")")
+"""The whole cube counted from every case."""
+_CUBE_ALL = ("INSERT INTO case_cube (dims, month, area, channel, administration, gender, measure, value, n) "
+             f"SELECT * FROM ({_CUBE_COUNTS}) c ORDER BY dims, measure, administration, gender, channel, area, month, "
+             "value")  # in the key's order: a reader's stretch of the index then lies on few pages
+
+
+async def cube_from_scratch(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """The cube as counted from every case now, in its key's order: what ``case_cube`` holds if kept right."""
+    return await conn.fetch(f"SELECT * FROM ({_CUBE_COUNTS}) c "
+                            "ORDER BY dims, measure, administration, gender, channel, area, month, value")

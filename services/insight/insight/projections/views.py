@@ -177,4 +177,31 @@ FROM case_journeys j;
 
 CREATE TABLE case_measures AS SELECT * FROM case_measures_derived WITH NO DATA;
 ALTER TABLE case_measures ADD PRIMARY KEY (case_id);
+-- The lists, a page at a time in their order (queries.WAITING_ORDER, LOST_ORDER): a page reads its own rows.
+CREATE INDEX waiting_worklist ON case_measures (COALESCE(last_contact_day, '-infinity'::date),
+    COALESCE(first_contact_day, '-infinity'::date), case_id) WHERE waiting;
+CREATE INDEX lost_list ON case_measures (COALESCE(closed_day, 'infinity'::date), case_id) WHERE lost_during_wait;
+-- A person's other cases (whether a case is its person's only one: projections.measures, case_cube's ``single``).
+CREATE INDEX case_measures_by_person ON case_measures (person_ref);
+
+-- How many cases have each value of each measure, per month of first contact and per every combination of the
+-- dimensions a reader filters or groups by ('*': all of them): kept with case_measures (projections.measures), so a
+-- reader answers from a few hundred rows instead of every case (queries.Cube). ``dims`` says which of area (1),
+-- channel (2), administration (4), gender (8) the row is about; NULL is a value of its own, as in GROUP BY.
+CREATE TABLE case_cube (
+    dims smallint NOT NULL,
+    month text,
+    area text,
+    channel text,
+    administration text,
+    gender text,
+    measure text NOT NULL,
+    value integer,
+    n integer NOT NULL
+);
+-- In the order readers ask (a set of dimensions, a measure, then the values they filter on), with the count, so a
+-- reader's question reads a stretch of the index and nothing else (once vacuumed).
+CREATE UNIQUE INDEX case_cube_key ON case_cube (dims, measure, administration, gender, channel, area, month, value)
+    INCLUDE (n) NULLS NOT DISTINCT;
+CREATE INDEX case_cube_emptied ON case_cube (dims) WHERE n = 0;
 """
