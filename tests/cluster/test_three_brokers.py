@@ -66,5 +66,11 @@ async def test_a_faststream_broker_takes_the_whole_bootstrap_list(cluster_platfo
 async def test_a_topic_the_kit_creates_on_a_cluster_is_replicated_like_the_others(cluster_platform):
     topic = "kit-created.v1"
     await ensure_topics(KafkaSettings(bootstrap_servers=cluster_platform.bootstrap_servers), [topic])
-    replicas = {key: value for key, value in (await cluster_platform.replicas()).items() if key[0] == topic}
+    # The broker asked next may not know the new topic yet (metadata reaches each broker on its own): ask again.
+    replicas: dict = {}
+    for _ in range(60):
+        replicas = {key: value for key, value in (await cluster_platform.replicas()).items() if key[0] == topic}
+        if replicas:
+            break
+        await asyncio.sleep(0.5)
     assert replicas and all(len(r) == 3 for _, r, _ in replicas.values()), replicas
