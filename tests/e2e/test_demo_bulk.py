@@ -14,12 +14,10 @@ import pytest
 
 from casework.settings import CaseworkSettings
 from eventkit.testing import eventually, in_namespace
-from insight import generations
-from insight.settings import InsightSettings
 from intake.settings import IntakeSettings
 from outreach.settings import OutreachSettings
 
-from .test_erasure import project
+from .test_erasure import projected
 
 pytestmark = pytest.mark.integration
 
@@ -95,12 +93,7 @@ async def test_bulk_people_are_the_services_real_events_cases_and_views(platform
         assert await pool.fetchval(f"SELECT count(*) FROM {schema}.access_log") == 0
 
     # The read side sees every case.
-    insight = InsightSettings(kafka=platform.kafka, postgres=settings.postgres, db_schema=platform.schemas["insight"],
-                              drop_grace=0.0)
-    async with pool.acquire() as conn:
-        await generations.ensure_control(conn, insight.db_schema)
-        live = await generations.create(conn, insight)
-    await project(pool, producer, insight, live)
+    _, live = await projected(platform, pool, producer, settings)
     seen = await pool.fetch(f"SELECT case_id FROM {live.schema}.case_measures")
     assert {r["case_id"] for r in seen} == set(cases)
 

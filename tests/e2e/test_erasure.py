@@ -73,6 +73,17 @@ async def project(pool, producer, insight: InsightSettings, generation) -> None:
         await consumer.stop()
 
 
+async def projected(platform, pool, producer, settings):
+    """Insight's settings on the platform, and a new generation with everything published so far projected into it."""
+    insight = InsightSettings(kafka=platform.kafka, postgres=settings.postgres, db_schema=platform.schemas["insight"],
+                              drop_grace=0.0)
+    async with pool.acquire() as conn:
+        await generations.ensure_control(conn, insight.db_schema)
+        live = await generations.create(conn, insight)
+    await project(pool, producer, insight, live)
+    return insight, live
+
+
 async def sealed_everywhere(platform, pool) -> list[dict]:
     """Every event's data as stored (both stores) and as published (both topics): sealed values as they are."""
     found = []
@@ -92,12 +103,7 @@ async def test_an_erased_person_can_no_longer_be_opened_anywhere_while_others_ca
     gone, gone_case = await a_transferred_case(platform, erased_pnr, "female", "Bor nu hos sin syster i Kortedala")
     kept, kept_case = await a_transferred_case(platform, kept_pnr, "male", "Har fått jobb i Angered")
     amf = DemoUser("handler-amf")
-    insight = InsightSettings(kafka=platform.kafka, postgres=settings.postgres, db_schema=platform.schemas["insight"],
-                              drop_grace=0.0)
-    async with pool.acquire() as conn:
-        await generations.ensure_control(conn, insight.db_schema)
-        live = await generations.create(conn, insight)
-    await project(pool, producer, insight, live)
+    insight, live = await projected(platform, pool, producer, settings)
     async with pool.acquire() as conn:
         await generations.switch(conn, insight.db_schema, live)  # what `serve` does once its first build caught up
     genders = "SELECT case_id, gender FROM {schema}.cases WHERE case_id = ANY($1) ORDER BY case_id"

@@ -11,10 +11,8 @@ from __future__ import annotations
 import pytest
 
 from casework.ids import case_id_for_origin
-from insight import generations
-from insight.settings import InsightSettings
 
-from .test_erasure import a_personnummer, project
+from .test_erasure import a_personnummer, projected
 from .test_journeys import ago, ok, wait_for_case
 
 pytestmark = pytest.mark.integration
@@ -40,12 +38,7 @@ async def test_a_meeting_recorded_after_the_handler_changed_ends_the_wait_on_its
         "handler": "bo.k", "specialism": "mental_health", "reason": "staff_turnover", "changed_at": ago(15)}))
     await ok(platform.casework.post(f"{url}/meetings/held", json={"held_at": ago(20), "staff": ["anna.h"]}))
 
-    insight = InsightSettings(kafka=platform.kafka, postgres=settings.postgres, db_schema=platform.schemas["insight"],
-                              drop_grace=0.0)
-    async with pool.acquire() as conn:
-        await generations.ensure_control(conn, insight.db_schema)
-        live = await generations.create(conn, insight)
-    await project(pool, producer, insight, live)
+    _, live = await projected(platform, pool, producer, settings)
     row = await pool.fetchrow(f"SELECT wait_days, assignment_to_meeting_days, referral_to_assignment_days, waiting, "
                               f"handler_changes_before_first_meeting FROM {live.schema}.case_measures WHERE case_id = $1",
                               case_id)
