@@ -8,19 +8,23 @@ ACLs and users; what the rules are is not decided here (``contracts.kafka_access
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import Iterable
 from typing import ClassVar, Protocol
 
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import for_code
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaError, for_code
 from aiokafka.protocol.admin import CreateAclsRequest_v1, DeleteAclsRequest_v1, DescribeAclsRequest_v1
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import CompactArray, CompactBytes, CompactString, Int8, Int16, Int32, Schema, TaggedFields
 
 from .db import PlatformUnavailable
-from .kafka import start_admin
+from pydantic import SecretStr
+
+from .kafka import client_options, start_admin
 from .settings import KafkaSettings
 
 # Kafka's wire codes (org.apache.kafka.common.acl / resource); names as in kafka-acls.sh.
@@ -157,15 +161,40 @@ async def apply_principal(kafka: KafkaSettings, name: str, password: str | None,
                           grants: Iterable[Grant]) -> tuple[int, int]:
     """Sign ``name`` up (when a password is given) and make its ACLs exactly ``grants``: a rule taken out of
     ``contracts.kafka_access`` is taken off the broker too. Needs a principal allowed to alter ACLs and users (the
-    local ``admin``, a super user). Returns the ACL bindings (added, deleted)."""
+    local ``admin``, a super user). Returns the ACL bindings (added, deleted).
+
+    With a password, it returns once the principal can sign in: the controller answers before the broker has
+    applied the change, and a partner handed its password must not be refused on its first try. The ACLs go first,
+    so a broker that knows the password (applied in log order) knows them too."""
+    mechanism = kafka.sasl_mechanism if kafka.sasl_mechanism in SCRAM_MECHANISMS else "SCRAM-SHA-512"
     admin = await start_admin(kafka)
     try:
+        changed = await grant(admin, user(name), grants)
         if password is not None:
-            await set_scram_password(admin, name, password, kafka.sasl_mechanism if
-                                     kafka.sasl_mechanism in SCRAM_MECHANISMS else "SCRAM-SHA-512")
-        return await grant(admin, user(name), grants)
+            await set_scram_password(admin, name, password, mechanism)
     finally:
         await admin.close()
+    if password is not None:
+        await _until_signed_in(kafka.model_copy(update={"sasl_username": name, "sasl_password": SecretStr(password),
+                                                        "sasl_mechanism": mechanism}))
+    return changed
+
+
+async def _until_signed_in(kafka: KafkaSettings, within: float = 30.0) -> None:
+    """Sign in as ``kafka``'s principal until the broker takes it, for at most ``within`` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        client = AIOKafkaClient(**client_options(kafka))
+        try:
+            await client.bootstrap()
+            return
+        except (KafkaError, OSError, asyncio.TimeoutError) as error:
+            if asyncio.get_running_loop().time() > deadline:
+                raise PlatformUnavailable(f"{kafka.sasl_username} still cannot sign in to Kafka {within:.0f} s after "
+                                          f"its password was set: {error}") from None
+            await asyncio.sleep(0.2)
+        finally:
+            await client.close()
 
 
 async def remove_principal(kafka: KafkaSettings, name: str) -> None:
