@@ -33,16 +33,18 @@ class Pinged(Event):
     n: int
 
 
-async def median_us(pool: asyncpg.Pool, query: str, times: int = 20) -> float:
+async def median_us(pool: asyncpg.Pool, query: str, times: int = 20) -> tuple[float, object]:
+    """The query's median time in µs, and its answer."""
     took = []
     for _ in range(times):
         started = time.perf_counter()
-        await pool.fetchval(query)
+        answer = await pool.fetchval(query)
         took.append(time.perf_counter() - started)
-    return statistics.median(took) * 1e6
+    return statistics.median(took) * 1e6, answer
 
 
-async def main(sent: int) -> None:
+async def run(sent: int) -> list[tuple[str, float]]:
+    """The two looks and the append, timed; fails loudly if the looks disagree or an append is not in the store."""
     dsn = os.environ["VANTRUM_POSTGRES__DSN"]
     schema = f"bench_snapshot_{os.getpid()}"
     pool = await asyncpg.create_pool(dsn, min_size=2, max_size=4)
@@ -58,9 +60,12 @@ async def main(sent: int) -> None:
             await store.append(f"bulk-{n}", 0, [Pinged(n=n)], at)
         await pool.execute(f"UPDATE {schema}.outbox SET sent_at = now() WHERE {PENDING}")  # as the relay would
         await pool.execute(f"ANALYZE {schema}.outbox")
-        whole = await median_us(pool, f"SELECT EXISTS (SELECT FROM {schema}.outbox WHERE {PENDING})")
-        newest = await median_us(pool, f"SELECT EXISTS (SELECT FROM {schema}.outbox WHERE {PENDING} AND id > "
-                                       f"(SELECT coalesce(max(id), 0) FROM {schema}.outbox) - 64)")
+        whole, anything = await median_us(pool, f"SELECT EXISTS (SELECT FROM {schema}.outbox WHERE {PENDING})")
+        newest, among_newest = await median_us(pool, f"SELECT EXISTS (SELECT FROM {schema}.outbox WHERE {PENDING} "
+                                                     f"AND id > (SELECT coalesce(max(id), 0) FROM {schema}.outbox) - 64)")
+        if anything or among_newest:
+            raise SystemExit(f"rows left pending after all were marked sent: whole outbox {anything}, newest "
+                             f"ids {among_newest}")
         took = []
         for n in range(50):
             started = time.perf_counter()
@@ -68,14 +73,20 @@ async def main(sent: int) -> None:
             took.append(time.perf_counter() - started)
             await pool.execute(f"UPDATE {schema}.outbox SET sent_at = now() WHERE {PENDING}")
         appended = statistics.median(took) * 1e6
+        if (stored := await pool.fetchval(f"SELECT count(*) FROM {schema}.events")) != sent + 50:
+            raise SystemExit(f"{stored} events in the store, {sent + 50} appended")
     finally:
         await snapshot.rollback()
         await holder.close()
         await pool.execute(f"DROP SCHEMA {schema} CASCADE")
         await pool.close()
-    rows = [("is anything pending? the whole outbox (the append's look before)", whole),
+    return [("is anything pending? the whole outbox (the append's look before)", whole),
             ("is anything pending? the newest 64 ids (the append's look now)", newest),
             ("an append (one event), median of 50", appended)]
+
+
+async def main(sent: int) -> None:
+    rows = await run(sent)
     for label, us in rows:
         print(f"{label}: {us:,.0f} µs")
     append("append_behind_snapshot", f"{sent:,} outbox rows sent while one transaction held its snapshot", rows,

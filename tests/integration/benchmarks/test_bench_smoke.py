@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))  # bench/ is run from the repository root, not installed
 
-from bench import end_to_end, eventkit_throughput, http_write, insight_rebuild, read_side  # noqa: E402
+from bench import append_behind_snapshot, end_to_end, eventkit_throughput, http_write, insight_rebuild, read_side  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -60,3 +60,9 @@ async def test_read_side_answers_every_page_over_the_projected_views():
     cases, rows, goals = await read_side.run(journeys=60, requests=2)  # raises on any status but 2xx
     assert cases == 60 and len(rows) == len(read_side.PAGES) and all(ms > 0 for _, ms in rows)
     assert [g.name for g in goals] == ["issue 10", "B4 dashboard", "B4 API"]
+
+
+@pytest.mark.timeout(300)
+async def test_append_behind_snapshot_finds_nothing_pending_either_way_and_stores_every_append():
+    rows = await append_behind_snapshot.run(sent=100)  # exits if the two looks disagree or an append is missing
+    assert len(rows) == 3 and all(us > 0 for _, us in rows)
