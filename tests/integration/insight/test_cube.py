@@ -88,6 +88,34 @@ async def test_answers_from_the_cube_are_the_answers_over_the_cases(pool, simula
     assert answered >= len(FILTERS) * len(BYS) // 3, "the cube answers most of these (the rest fall back)"
 
 
+@pytest.mark.parametrize("as_of", [date(2100, 1, 1), date(2023, 6, 30)])
+async def test_survival_is_suppressed_alike_with_people_from_the_cube_or_from_the_cases(pool, simulated, as_of):
+    """Survival's people per group come from the cube when it counts exactly the cases that had come by the as-of
+    day; an earlier day leaves later cases out, and the cases answer."""
+    insight, _ = simulated
+    row_scope.see(row_scope.EVERY)
+    from_cube, over_cases = Reader(pool, insight.db_schema), Reader(pool, insight.db_schema)
+    over_cases.cube = f"{insight.db_schema}.no_cube"
+    read_the_cases = []  # the groupings the cube did not answer
+    original = from_cube._privacy
+
+    async def counted(f, groupings, came):
+        read_the_cases.extend(groupings)
+        return await original(f, groupings, came)
+
+    from_cube._privacy = counted
+    for f in FILTERS:
+        ours, theirs = await from_cube.survival_groupings(f, BYS, as_of), await over_cases.survival_groupings(f, BYS, as_of)
+        for by, mine, exact in zip(BYS, ours, theirs, strict=True):
+            assert [without_people(r) for r in mine] == [without_people(r) for r in exact], (f, by)
+            for viewer in VIEWERS:
+                assert suppress(mine, viewer, 5) == suppress(exact, viewer, 5), (f, by, viewer)
+    if as_of.year == 2100:
+        assert len(read_the_cases) <= len(FILTERS) * len(BYS) * 2 // 3, "the cube answers most when everyone had come"
+    else:
+        assert len(read_the_cases) == len(FILTERS) * len(BYS), "cases after the as-of day: the cube cannot answer"
+
+
 async def test_a_group_that_may_be_small_is_answered_over_the_cases(pool, simulated):
     insight, _ = simulated
     row_scope.see(row_scope.EVERY)
