@@ -20,10 +20,9 @@ from aiokafka.errors import KafkaError, for_code
 from aiokafka.protocol.admin import CreateAclsRequest_v1, DeleteAclsRequest_v1, DescribeAclsRequest_v1
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import CompactArray, CompactBytes, CompactString, Int8, Int16, Int32, Schema, TaggedFields
-
-from .db import PlatformUnavailable
 from pydantic import SecretStr
 
+from .db import PlatformUnavailable
 from .kafka import client_options, start_admin
 from .settings import KafkaSettings
 
