@@ -29,15 +29,23 @@ async def test_eventkit_throughput_stores_relays_and_projects_every_event_in_ord
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs Debian's wrk (apt-get install wrk)")
 async def test_http_write_stores_every_answered_command_once_with_its_audit_row():
     runs, goals = await http_write.run(seconds=1, connections=2, rounds=1, log_level="WARNING")
-    assert len(runs) == 3 and all(run.requests > 0 and run.failed == 0 for run in runs)
+    assert_answered_without_failure(runs)
     assert {g.name for g in goals} == {"B6 throughput", "B6 latency"}
 
 
 @pytest.mark.timeout(300)
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs Debian's wrk (apt-get install wrk)")
 async def test_http_write_through_two_worker_processes_keeps_one_audit_chain_and_every_command_once():
-    runs, _ = await http_write.run(seconds=1, connections=4, rounds=1, log_level="WARNING", workers=2)
-    assert len(runs) == 3 and all(run.requests > 0 and run.failed == 0 for run in runs)
+    runs, _ = await http_write.run(seconds=2, connections=4, rounds=1, log_level="WARNING", workers=2)
+    assert_answered_without_failure(runs)
+
+
+def assert_answered_without_failure(runs: list[http_write.Run]) -> None:
+    """No request failed, and commands were answered for the bench's own checks to look at (every answered one
+    stored once, with its audit row). Not that each run answered some: a second's window on a busy CI machine can
+    end before a cold worker's first command does."""
+    assert len(runs) == 3 and all(run.failed == 0 for run in runs)
+    assert runs[0].requests > 0 and sum(run.requests for run in runs[1:]) > 0
 
 
 @pytest.mark.timeout(300)
