@@ -99,7 +99,7 @@ async def _switch(conn: asyncpg.Connection, base: str, generation: Generation, w
         for view in READER_VIEWS:
             await conn.execute(f"DROP VIEW IF EXISTS {base}.{view}")
             if await conn.fetchval("SELECT to_regclass($1) IS NULL", f"{generation.schema}.{view}"):
-                continue  # built before it had this one (the cube): readers answer without it (queries.Cube)
+                continue  # built before it had this one (the cube): readers answer without it (Reader._from_cube)
             # Run as the reader, so the generation's row-level security applies through it (insight.row_security).
             await conn.execute(f"CREATE VIEW {base}.{view} WITH (security_invoker = true) "
                                f"AS SELECT * FROM {generation.schema}.{view}")

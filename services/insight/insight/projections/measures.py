@@ -108,7 +108,7 @@ CUBE_MEASURES = {
 }
 """What ``case_cube`` counts, per case: (its value, whether it counts). ``single``: the case is its person's only one,
 so it is one person no other case in any group shares; a group with ``min_group_size`` of those has at least that many
-people (``queries.Cube``). Whether a case is single changes only when a case of the same person comes or goes, and
+people (``insight.cube``). Whether a case is single changes only when a case of the same person comes or goes, and
 ``Keys.cases_affected`` always brings every case of the people a batch touches, so its old count is taken out as it
 was put in."""
 CUBE_DIMS = ("area", "channel", "administration", "gender")

@@ -186,7 +186,7 @@ CREATE INDEX case_measures_by_person ON case_measures (person_ref);
 
 -- How many cases have each value of each measure, per month of first contact and per every combination of the
 -- dimensions a reader filters or groups by ('*': all of them): kept with case_measures (projections.measures), so a
--- reader answers from a few hundred rows instead of every case (queries.Cube). ``dims`` says which of area (1),
+-- reader answers from a few hundred rows instead of every case (insight.cube). ``dims`` says which of area (1),
 -- channel (2), administration (4), gender (8) the row is about; NULL is a value of its own, as in GROUP BY.
 CREATE TABLE case_cube (
     dims smallint NOT NULL,
